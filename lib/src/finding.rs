@@ -1,0 +1,219 @@
+//! The finding: one problem, where it is, and how to fix it. Every front end renders this.
+
+use std::sync::Arc;
+
+use crate::document::ResourceRef;
+use crate::model::Location;
+use crate::rule::{RuleMeta, Severity};
+use crate::source::{LineCol, SourceFile};
+use crate::yaml::Span;
+
+/// A replacement of a byte range.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Edit {
+    pub span: Span,
+    pub replacement: String,
+}
+
+/// Whether a fix can be applied without a person looking at it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    Safe,
+    Unsafe,
+}
+
+/// A change that removes the finding.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<Edit>,
+    pub applicability: Applicability,
+}
+
+/// A secondary place in the same file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+/// A place in another file (or without a file: a cluster object).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Related {
+    pub location: Option<Location>,
+    pub message: String,
+}
+
+/// One problem found.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub rule: &'static RuleMeta,
+    pub severity: Severity,
+    pub message: String,
+    pub help: Option<String>,
+    pub file: Arc<str>,
+    pub span: Span,
+    pub start: LineCol,
+    pub end: LineCol,
+    /// Where in the object: `spec.analysis.stepWeight`.
+    pub path: String,
+    pub resource: Option<ResourceRef>,
+    pub labels: Vec<Label>,
+    pub related: Vec<Related>,
+    pub fix: Option<Fix>,
+}
+
+impl Finding {
+    pub fn code(&self) -> &'static str {
+        self.rule.code
+    }
+    pub fn slug(&self) -> &'static str {
+        self.rule.slug
+    }
+
+    /// The order every output uses: file, line, column, code.
+    pub fn sort_key(&self) -> (&str, u32, u32, &'static str, &str) {
+        (
+            &self.file,
+            self.start.line,
+            self.start.column,
+            self.rule.code,
+            &self.message,
+        )
+    }
+}
+
+/// Sorts findings by file, line, column and code, and drops exact duplicates.
+pub fn sort_findings(findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.path == b.path);
+}
+
+/// A finding together with its source text, for miette's renderers.
+pub struct FindingReport<'a> {
+    pub finding: &'a Finding,
+    pub source: Option<miette::NamedSource<Arc<str>>>,
+    related: Vec<RelatedReport>,
+}
+
+impl<'a> FindingReport<'a> {
+    pub fn new(finding: &'a Finding, source: Option<&SourceFile>) -> Self {
+        let related = finding
+            .related
+            .iter()
+            .map(|r| RelatedReport {
+                message: match &r.location {
+                    Some(l) => format!(
+                        "{} ({}:{}:{})",
+                        r.message, l.file, l.start.line, l.start.column
+                    ),
+                    None => r.message.clone(),
+                },
+            })
+            .collect();
+        FindingReport {
+            finding,
+            source: source.map(|s| {
+                miette::NamedSource::new(s.name.to_string(), s.text.clone()).with_language("yaml")
+            }),
+            related,
+        }
+    }
+}
+
+impl std::fmt::Debug for FindingReport<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FindingReport")
+            .field("finding", &self.finding.message)
+            .finish()
+    }
+}
+
+impl std::fmt::Display for FindingReport<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.finding.message)
+    }
+}
+
+impl std::error::Error for FindingReport<'_> {}
+
+impl miette::Diagnostic for FindingReport<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        Some(Box::new(format!(
+            "{} {}",
+            self.finding.rule.code, self.finding.rule.slug
+        )))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.finding.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.finding
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.source.as_ref()?;
+        let f = self.finding;
+        let primary = miette::LabeledSpan::new_primary_with_span(
+            Some(short_label(f)),
+            (f.span.start as usize, f.span.len() as usize),
+        );
+        let rest = f.labels.iter().map(|l| {
+            miette::LabeledSpan::new_with_span(
+                Some(l.message.clone()),
+                (l.span.start as usize, l.span.len() as usize),
+            )
+        });
+        Some(Box::new(std::iter::once(primary).chain(rest)))
+    }
+
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
+    }
+}
+
+fn short_label(f: &Finding) -> String {
+    match f.severity {
+        Severity::Error => "here".into(),
+        Severity::Warning => "here".into(),
+        Severity::Info => "note".into(),
+    }
+}
+
+#[derive(Debug)]
+struct RelatedReport {
+    message: String,
+}
+
+impl std::fmt::Display for RelatedReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RelatedReport {}
+
+impl miette::Diagnostic for RelatedReport {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Advice)
+    }
+}

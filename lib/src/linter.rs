@@ -1,0 +1,243 @@
+//! The driver: runs the rules over files and applies the severity policy.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::config::{Config, RuleLevel};
+use crate::context::{Cx, DocShared, FileCx, Provider, Settings};
+use crate::document::{Kind, ParsedFile, read};
+use crate::finding::{Finding, sort_findings};
+use crate::inventory::Inventory;
+use crate::model::CanaryView;
+use crate::rule::{FixAvailability, Rule, RuleMeta, Severity};
+use crate::source::SourceFile;
+use crate::suppress::{IGNORE_ANNOTATION, RuleSelector};
+use crate::yaml::Budget;
+
+/// Reported when a rule panics: a bug in canarylint, never in the user's file.
+pub static INTERNAL_ERROR: RuleMeta = RuleMeta {
+    code: "CL999",
+    slug: "internal-error",
+    severity: Severity::Error,
+    summary: "a rule failed on this object (a bug in canarylint; please report it)",
+    docs: "### What it does\nReports a rule that failed while checking an object.\n",
+    since: "0.1.0",
+    fix: FixAvailability::None,
+    inputs: &[],
+    provider_specific: false,
+    suppressible: false,
+    type_name: "InternalError",
+    file: file!(),
+    line: line!(),
+};
+
+/// Runs a set of rules with a configuration.
+pub struct Linter {
+    rules: Vec<&'static dyn Rule>,
+    pub settings: Settings,
+    pub config: Config,
+}
+
+impl Linter {
+    pub fn new(rules: &[&'static dyn Rule]) -> Self {
+        Linter {
+            rules: rules.to_vec(),
+            settings: Settings::default(),
+            config: Config::default(),
+        }
+    }
+
+    /// Applies a configuration (its Flagger settings and rule levels).
+    pub fn with_config(mut self, config: Config) -> Self {
+        if let Some(p) = &config.default_provider {
+            self.settings.default_provider = p.clone();
+            self.settings.provider_configured = true;
+        }
+        if let Some(l) = &config.selector_labels {
+            self.settings.selector_labels = l.clone();
+        }
+        self.config = config;
+        self
+    }
+
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    pub fn rules(&self) -> &[&'static dyn Rule] {
+        &self.rules
+    }
+
+    fn enabled(&self) -> impl Iterator<Item = &&'static dyn Rule> {
+        self.rules
+            .iter()
+            .filter(|r| {
+                !r.meta().suppressible || self.config.level(r.meta().code) != Some(RuleLevel::Off)
+            })
+    }
+
+    /// Lints one parsed file against an inventory.
+    pub fn lint_file(&self, file: &ParsedFile, inventory: &Inventory) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for rule in self.enabled() {
+            let mut raw = Vec::new();
+            let mut cx = FileCx {
+                file,
+                rule: rule.meta(),
+                out: &mut raw,
+            };
+            if std::panic::catch_unwind(AssertUnwindSafe(|| rule.check_file(&mut cx))).is_err() {
+                raw.push(internal(file, rule.meta(), None));
+            }
+            for f in raw {
+                self.finish(f, file, None, None, &mut out);
+            }
+        }
+        for doc in file.documents.iter().filter(|d| d.kind.is_flagger()) {
+            let provider = CanaryView::new(doc).map(|c| Provider::resolve(&c, &self.settings));
+            let shared = DocShared {
+                provider,
+                schema: Default::default(),
+            };
+            let ignore = doc
+                .annotation(IGNORE_ANNOTATION)
+                .and_then(|n| n.as_str())
+                .map(RuleSelector::parse);
+            for rule in self.enabled() {
+                let mut raw = Vec::new();
+                let mut cx = Cx {
+                    file,
+                    doc,
+                    inventory,
+                    settings: &self.settings,
+                    shared: &shared,
+                    rule: rule.meta(),
+                    out: &mut raw,
+                };
+                if std::panic::catch_unwind(AssertUnwindSafe(|| rule.check(&mut cx))).is_err() {
+                    raw.push(internal(file, rule.meta(), Some(doc)));
+                }
+                for f in raw {
+                    self.finish(f, file, shared.provider.as_ref(), ignore.as_ref(), &mut out);
+                }
+            }
+        }
+        sort_findings(&mut out);
+        out
+    }
+
+    /// Applies the severity policy and suppressions, then keeps the finding if it survives.
+    fn finish(
+        &self,
+        mut f: Finding,
+        file: &ParsedFile,
+        provider: Option<&Provider>,
+        annotation: Option<&RuleSelector>,
+        out: &mut Vec<Finding>,
+    ) {
+        let meta = f.rule;
+        if meta.provider_specific
+            && f.severity == Severity::Error
+            && provider.is_some_and(Provider::is_guess)
+        {
+            f.severity = Severity::Warning;
+        }
+        if meta.suppressible {
+            match self.config.level(meta.code) {
+                Some(RuleLevel::Off) => return,
+                Some(RuleLevel::Severity(s)) => f.severity = s,
+                None => {}
+            }
+        }
+        if meta.suppressible {
+            if annotation.is_some_and(|a| a.matches(meta.code, meta.slug)) {
+                return;
+            }
+            if file
+                .suppressions
+                .find(f.start.line, meta.code, meta.slug)
+                .is_some()
+            {
+                return;
+            }
+            if let Some(r) = &f.resource {
+                let key = format!(
+                    "{}/{}/{}",
+                    r.kind,
+                    r.namespace.as_deref().unwrap_or(""),
+                    r.name.as_deref().unwrap_or("")
+                );
+                if self
+                    .config
+                    .ignore
+                    .iter()
+                    .any(|i| i.rules.matches(meta.code, meta.slug) && i.matcher.is_match(&key))
+                {
+                    return;
+                }
+            }
+        }
+        out.push(f);
+    }
+
+    /// Reads, indexes and lints a set of sources; `context` sources feed the inventory only.
+    pub fn lint_sources(
+        &self,
+        sources: Vec<Arc<SourceFile>>,
+        context: Vec<Arc<SourceFile>>,
+        budget: &Budget,
+    ) -> LintRun {
+        let files: Vec<ParsedFile> = sources.into_par_iter().map(|s| read(s, budget)).collect();
+        let context: Vec<ParsedFile> = context.into_par_iter().map(|s| read(s, budget)).collect();
+        let mut inventory = Inventory::new();
+        for f in context.iter().chain(&files) {
+            inventory.add_file(f, &self.settings.default_namespace);
+        }
+        let mut findings: Vec<Finding> = files
+            .par_iter()
+            .flat_map_iter(|f| self.lint_file(f, &inventory))
+            .collect();
+        sort_findings(&mut findings);
+        LintRun {
+            files,
+            inventory,
+            findings,
+        }
+    }
+}
+
+/// The result of linting a set of sources.
+pub struct LintRun {
+    pub files: Vec<ParsedFile>,
+    pub inventory: Inventory,
+    pub findings: Vec<Finding>,
+}
+
+fn internal(file: &ParsedFile, rule: &'static RuleMeta, doc: Option<&crate::document::Document>) -> Finding {
+    let span = doc.map_or_else(Default::default, |d| {
+        d.root.entry("kind").map_or(d.span, |e| e.value.span)
+    });
+    Finding {
+        rule: &INTERNAL_ERROR,
+        severity: Severity::Error,
+        message: format!("rule {} ({}) failed on this object", rule.code, rule.slug),
+        help: Some("this is a bug in canarylint; please report it with the file that triggers it".into()),
+        file: file.source.name.clone(),
+        span,
+        start: file.source.line_col(span.start),
+        end: file.source.line_col(span.end),
+        path: String::new(),
+        resource: doc.map(|d| d.resource("default")),
+        labels: Vec::new(),
+        related: Vec::new(),
+        fix: None,
+    }
+}
+
+/// Whether a kind is one a rule can declare as input.
+pub fn is_inventory_kind(kind: Kind) -> bool {
+    kind != Kind::Other
+}

@@ -1,0 +1,328 @@
+//! The few facts of non-Flagger objects that rules need, owned so an inventory can outlive the
+//! files (and so the webhook can keep them from a watch).
+
+use std::sync::Arc;
+
+use super::string_map;
+use crate::document::Kind;
+use crate::source::{LineCol, SourceFile};
+use crate::yaml::{Node, Span, Value};
+
+/// Where something is in a file, ready to show without the file's text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub file: Arc<str>,
+    pub span: Span,
+    pub start: LineCol,
+    pub end: LineCol,
+}
+
+impl Location {
+    pub fn new(source: &SourceFile, span: Span) -> Self {
+        Location {
+            file: source.name.clone(),
+            span,
+            start: source.line_col(span.start),
+            end: source.line_col(span.end),
+        }
+    }
+}
+
+/// An object of the inventory.
+#[derive(Clone, Debug)]
+pub struct Object {
+    pub kind: Kind,
+    pub namespace: String,
+    pub name: String,
+    /// Where it was read from (files only; a cluster object has none).
+    pub origin: Option<Location>,
+    pub data: ObjectData,
+}
+
+/// What rules read of each kind.
+#[derive(Clone, Debug, Default)]
+pub enum ObjectData {
+    IstioGateway(IstioGatewayInfo),
+    GatewayApiGateway(GatewayApiInfo),
+    Workload(WorkloadInfo),
+    Service(ServiceInfo),
+    Scaler(ScalerInfo),
+    PeerAuthentication(PeerAuthenticationInfo),
+    Canary(CanaryInfo),
+    #[default]
+    Plain,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct IstioGatewayInfo {
+    pub servers: Vec<GatewayServer>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct GatewayServer {
+    pub hosts: Vec<String>,
+    /// The `hosts` list of this server, for related locations.
+    pub hosts_location: Option<Location>,
+    pub port: Option<i64>,
+    pub protocol: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct GatewayApiInfo {
+    /// Listener hostnames; `None` for a listener without one (it matches every host).
+    pub listeners: Vec<Option<String>>,
+    pub listeners_location: Option<Location>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct WorkloadInfo {
+    pub match_labels: Vec<(String, String)>,
+    pub pod_labels: Vec<(String, String)>,
+    pub containers: Vec<ContainerInfo>,
+    pub selector_location: Option<Location>,
+    pub ports_location: Option<Location>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ContainerInfo {
+    pub name: String,
+    pub ports: Vec<ContainerPort>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContainerPort {
+    pub name: Option<String>,
+    pub port: i64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ServiceInfo {
+    pub ports: Vec<ServicePortInfo>,
+    pub selector: Vec<(String, String)>,
+    pub labels: Vec<(String, String)>,
+    /// Kinds of the `ownerReferences` (Flagger's own Services are owned by a Canary).
+    pub owner_kinds: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServicePortInfo {
+    pub name: Option<String>,
+    pub port: i64,
+    pub target_port: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ScalerInfo {
+    pub target_api_version: Option<String>,
+    pub target_kind: Option<String>,
+    pub target_name: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PeerAuthenticationInfo {
+    pub mtls_mode: Option<String>,
+    pub has_selector: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CanaryInfo {
+    pub target_kind: Option<String>,
+    pub target_name: Option<String>,
+}
+
+impl Object {
+    /// Extracts an object's facts. `source` gives locations when the object comes from a file.
+    pub fn extract(
+        kind: Kind,
+        root: &Node,
+        namespace: &str,
+        source: Option<&SourceFile>,
+    ) -> Option<Object> {
+        let name = root.at(&["metadata", "name"]).and_then(Node::as_str)?.to_string();
+        let loc = |span: Span| source.map(|s| Location::new(s, span));
+        let spec = root.get("spec");
+        let data = match kind {
+            Kind::IstioGateway => ObjectData::IstioGateway(IstioGatewayInfo {
+                servers: spec
+                    .and_then(|s| s.get("servers"))
+                    .map(Node::items)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|srv| {
+                        let hosts_node = srv.get("hosts");
+                        GatewayServer {
+                            hosts: hosts_node
+                                .map(Node::items)
+                                .unwrap_or_default()
+                                .iter()
+                                .filter_map(|h| h.as_str().map(str::to_string))
+                                .collect(),
+                            hosts_location: hosts_node.and_then(|h| loc(h.span)),
+                            port: srv.at(&["port", "number"]).and_then(Node::as_i64),
+                            protocol: srv
+                                .at(&["port", "protocol"])
+                                .and_then(Node::as_str)
+                                .map(str::to_string),
+                        }
+                    })
+                    .collect(),
+            }),
+            Kind::GatewayApiGateway => {
+                let listeners = spec.and_then(|s| s.get("listeners"));
+                ObjectData::GatewayApiGateway(GatewayApiInfo {
+                    listeners: listeners
+                        .map(Node::items)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|l| l.get("hostname").and_then(Node::as_str).map(str::to_string))
+                        .collect(),
+                    listeners_location: listeners.and_then(|l| loc(l.span)),
+                })
+            }
+            Kind::Deployment | Kind::DaemonSet => {
+                let selector = spec.and_then(|s| s.at(&["selector", "matchLabels"]));
+                let pod = spec.and_then(|s| s.get("template"));
+                let containers_node = pod.and_then(|p| p.at(&["spec", "containers"]));
+                let containers: Vec<ContainerInfo> = containers_node
+                    .map(Node::items)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|c| ContainerInfo {
+                        name: c.get("name").and_then(Node::as_str).unwrap_or("").to_string(),
+                        ports: c
+                            .get("ports")
+                            .map(Node::items)
+                            .unwrap_or_default()
+                            .iter()
+                            .filter_map(|p| {
+                                Some(ContainerPort {
+                                    name: p.get("name").and_then(Node::as_str).map(str::to_string),
+                                    port: p.get("containerPort").and_then(Node::as_i64)?,
+                                })
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                ObjectData::Workload(WorkloadInfo {
+                    match_labels: string_map(selector),
+                    pod_labels: string_map(pod.and_then(|p| p.at(&["metadata", "labels"]))),
+                    containers,
+                    selector_location: selector.and_then(|s| loc(s.span)),
+                    ports_location: containers_node.and_then(|c| loc(c.span)),
+                })
+            }
+            Kind::Service => ObjectData::Service(ServiceInfo {
+                ports: spec
+                    .and_then(|s| s.get("ports"))
+                    .map(Node::items)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|p| {
+                        Some(ServicePortInfo {
+                            name: p.get("name").and_then(Node::as_str).map(str::to_string),
+                            port: p.get("port").and_then(Node::as_i64)?,
+                            target_port: p.get("targetPort").map(|t| match &t.value {
+                                Value::Str(s) => s.clone(),
+                                _ => t.display(),
+                            }),
+                        })
+                    })
+                    .collect(),
+                selector: string_map(spec.and_then(|s| s.get("selector"))),
+                labels: string_map(root.at(&["metadata", "labels"])),
+                owner_kinds: root
+                    .at(&["metadata", "ownerReferences"])
+                    .map(Node::items)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|o| o.get("kind").and_then(Node::as_str).map(str::to_string))
+                    .collect(),
+            }),
+            Kind::HorizontalPodAutoscaler | Kind::ScaledObject => {
+                let target = spec.and_then(|s| s.get("scaleTargetRef"));
+                let s = |k: &str| {
+                    target
+                        .and_then(|t| t.get(k))
+                        .and_then(Node::as_str)
+                        .map(str::to_string)
+                };
+                ObjectData::Scaler(ScalerInfo {
+                    target_api_version: s("apiVersion"),
+                    // A ScaledObject's target defaults to a Deployment.
+                    target_kind: s("kind").or_else(|| {
+                        (kind == Kind::ScaledObject).then(|| "Deployment".to_string())
+                    }),
+                    target_name: s("name"),
+                })
+            }
+            Kind::PeerAuthentication => ObjectData::PeerAuthentication(PeerAuthenticationInfo {
+                mtls_mode: spec
+                    .and_then(|s| s.at(&["mtls", "mode"]))
+                    .and_then(Node::as_str)
+                    .map(str::to_string),
+                has_selector: spec.and_then(|s| s.get("selector")).is_some(),
+            }),
+            Kind::Canary => {
+                let t = spec.and_then(|s| s.get("targetRef"));
+                let s = |k: &str| t.and_then(|t| t.get(k)).and_then(Node::as_str).map(str::to_string);
+                ObjectData::Canary(CanaryInfo {
+                    target_kind: s("kind"),
+                    target_name: s("name"),
+                })
+            }
+            _ => ObjectData::Plain,
+        };
+        Some(Object {
+            kind,
+            namespace: namespace.to_string(),
+            name,
+            origin: loc(root.get("metadata").map_or(root.span, |m| {
+                m.entry("name").map_or(m.span, |e| e.value.span)
+            })),
+            data,
+        })
+    }
+
+    pub fn as_istio_gateway(&self) -> Option<&IstioGatewayInfo> {
+        match &self.data {
+            ObjectData::IstioGateway(g) => Some(g),
+            _ => None,
+        }
+    }
+    pub fn as_gateway_api(&self) -> Option<&GatewayApiInfo> {
+        match &self.data {
+            ObjectData::GatewayApiGateway(g) => Some(g),
+            _ => None,
+        }
+    }
+    pub fn as_workload(&self) -> Option<&WorkloadInfo> {
+        match &self.data {
+            ObjectData::Workload(w) => Some(w),
+            _ => None,
+        }
+    }
+    pub fn as_service(&self) -> Option<&ServiceInfo> {
+        match &self.data {
+            ObjectData::Service(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_scaler(&self) -> Option<&ScalerInfo> {
+        match &self.data {
+            ObjectData::Scaler(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_peer_authentication(&self) -> Option<&PeerAuthenticationInfo> {
+        match &self.data {
+            ObjectData::PeerAuthentication(p) => Some(p),
+            _ => None,
+        }
+    }
+    pub fn as_canary(&self) -> Option<&CanaryInfo> {
+        match &self.data {
+            ObjectData::Canary(c) => Some(c),
+            _ => None,
+        }
+    }
+}
