@@ -181,6 +181,22 @@ pub fn node_at<'a>(root: &'a Node, path: &[Seg]) -> Option<&'a Node> {
     Some(n)
 }
 
+/// The subschema that applies at `path` (following `properties`, `additionalProperties` and
+/// `items`).
+pub fn schema_at(kind: Kind, path: &[Seg]) -> Option<&'static J> {
+    let mut s = schema_name(kind).and_then(schema_for)?;
+    for seg in path {
+        s = match seg {
+            Seg::Key(k) => s
+                .get("properties")
+                .and_then(|p| p.get(k))
+                .or_else(|| s.get("additionalProperties").filter(|a| a.is_object()))?,
+            Seg::Index(_) => s.get("items")?,
+        };
+    }
+    Some(s)
+}
+
 /// The property names the schema allows for the object at `path` (for "did you mean").
 pub fn properties_at(kind: Kind, path: &[Seg]) -> Vec<String> {
     let Some(mut s) = schema_name(kind).and_then(schema_for) else {

@@ -34,7 +34,7 @@ impl std::fmt::Display for PortRef<'_> {
     }
 }
 
-pub(crate) fn str_field<'a>(node: &'a Node, key: &str) -> Option<Field<'a, &'a str>> {
+pub fn str_field<'a>(node: &'a Node, key: &str) -> Option<Field<'a, &'a str>> {
     let n = node.get(key)?;
     Some(Field {
         value: n.as_str()?,
@@ -42,7 +42,7 @@ pub(crate) fn str_field<'a>(node: &'a Node, key: &str) -> Option<Field<'a, &'a s
     })
 }
 
-pub(crate) fn num_field<'a>(node: &'a Node, key: &str) -> Option<Field<'a, f64>> {
+pub fn num_field<'a>(node: &'a Node, key: &str) -> Option<Field<'a, f64>> {
     let n = node.get(key)?;
     Some(Field {
         value: n.as_f64()?,
@@ -50,7 +50,7 @@ pub(crate) fn num_field<'a>(node: &'a Node, key: &str) -> Option<Field<'a, f64>>
     })
 }
 
-pub(crate) fn bool_field<'a>(node: &'a Node, key: &str) -> Option<Field<'a, bool>> {
+pub fn bool_field<'a>(node: &'a Node, key: &str) -> Option<Field<'a, bool>> {
     let n = node.get(key)?;
     Some(Field {
         value: n.as_bool()?,
@@ -58,11 +58,11 @@ pub(crate) fn bool_field<'a>(node: &'a Node, key: &str) -> Option<Field<'a, bool
     })
 }
 
-pub(crate) fn map_field<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
+pub fn map_field<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
     node.get(key).filter(|n| n.is_map())
 }
 
-pub(crate) fn port_field<'a>(node: &'a Node, key: &str) -> Option<Field<'a, PortRef<'a>>> {
+pub fn port_field<'a>(node: &'a Node, key: &str) -> Option<Field<'a, PortRef<'a>>> {
     let n = node.get(key)?;
     let value = match &n.value {
         Value::Str(s) => match s.parse::<i64>() {
@@ -75,7 +75,7 @@ pub(crate) fn port_field<'a>(node: &'a Node, key: &str) -> Option<Field<'a, Port
 }
 
 /// The string items of a list field (other items are skipped).
-pub(crate) fn str_list<'a>(node: &'a Node, key: &str) -> Vec<Field<'a, &'a str>> {
+pub fn str_list<'a>(node: &'a Node, key: &str) -> Vec<Field<'a, &'a str>> {
     node.get(key)
         .map(|l| {
             l.items()
@@ -87,7 +87,7 @@ pub(crate) fn str_list<'a>(node: &'a Node, key: &str) -> Vec<Field<'a, &'a str>>
 }
 
 /// The mapping items of a list field.
-pub(crate) fn map_list<'a>(node: &'a Node, key: &str) -> impl Iterator<Item = &'a Node> {
+pub fn map_list<'a>(node: &'a Node, key: &str) -> impl Iterator<Item = &'a Node> {
     node.get(key)
         .map(Node::items)
         .unwrap_or_default()

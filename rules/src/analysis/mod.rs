@@ -1,0 +1,1 @@
+//! CL4xx: metrics, webhooks and alerts.

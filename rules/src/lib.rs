@@ -1,0 +1,54 @@
+//! The canarylint rules: one file per rule, grouped by area.
+//!
+//! Each rule declares its code, slug, severity and documentation with
+//! [`canarylint::declare_rule!`], implements [`canarylint::Rule`], and carries its own pass and
+//! fail cases. [`ALL`] is the registry, sorted by code.
+#![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod analysis;
+pub mod helpers;
+pub mod policy;
+pub mod routing;
+pub mod schema;
+pub mod traffic;
+pub mod workload;
+
+#[cfg(test)]
+mod test_support;
+
+use canarylint::{Rule, RuleMeta};
+
+/// Every rule, sorted by code.
+pub static ALL: &[&dyn Rule] = &[
+    &schema::ParseError,
+    &schema::SchemaViolation,
+    &schema::UnknownField,
+    &schema::InvalidDuration,
+    &routing::UnresolvedReference,
+    &routing::GatewayNotFound,
+    &routing::HostNotInGateway,
+    &routing::MeshGatewayOmitted,
+    &routing::InvalidHost,
+    &traffic::StepWeightExceedsMaxWeight,
+    &traffic::MirrorWithStepWeight,
+    &traffic::WeightsIgnored,
+    &traffic::StepWeightsNotIncreasing,
+    &traffic::AnalysisStrategy,
+    &workload::TargetNotFound,
+    &workload::TargetPortNotExposed,
+    &workload::HookUrlPortMismatch,
+    &workload::SelectorLabelMissing,
+];
+
+/// Every rule's metadata, in registry order.
+pub fn all_meta() -> Vec<&'static RuleMeta> {
+    ALL.iter().map(|r| r.meta()).collect()
+}
+
+/// Finds a rule by code (`CL201`, any case) or slug.
+pub fn find(code_or_slug: &str) -> Option<&'static RuleMeta> {
+    ALL.iter()
+        .map(|r| r.meta())
+        .find(|m| m.code.eq_ignore_ascii_case(code_or_slug) || m.slug == code_or_slug)
+}

@@ -1,0 +1,1 @@
+//! CL5xx: traffic policy.

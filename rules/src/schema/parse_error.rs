@@ -1,0 +1,123 @@
+use canarylint::{FileCx, Rule, declare_rule};
+
+declare_rule! {
+    /// ### What it does
+    /// Reports text that is not valid YAML or JSON, duplicate keys, and documents that are not
+    /// Kubernetes objects in a file that holds some.
+    ///
+    /// ### Why is this bad?
+    /// `kubectl apply` refuses the whole file, so nothing in it reaches the cluster; with
+    /// strict field validation a duplicate key is rejected too, and a lenient decoder keeps
+    /// only the last value, silently dropping the first.
+    ///
+    /// ### Example
+    /// ```yaml
+    /// apiVersion: flagger.app/v1beta1
+    /// kind: Canary
+    /// metadata:
+    ///   name: podinfo
+    /// spec:
+    ///   analysis:
+    ///     interval: 1m
+    ///     interval: 2m
+    /// ```
+    ///
+    /// ### Use instead
+    /// ```yaml
+    /// apiVersion: flagger.app/v1beta1
+    /// kind: Canary
+    /// metadata:
+    ///   name: podinfo
+    ///   namespace: test
+    /// spec:
+    ///   provider: istio
+    ///   targetRef:
+    ///     apiVersion: apps/v1
+    ///     kind: Deployment
+    ///     name: podinfo
+    ///   service:
+    ///     port: 9898
+    ///   analysis:
+    ///     interval: 2m
+    ///     threshold: 5
+    ///     iterations: 10
+    /// ```
+    ///
+    /// ### Flagger behaviour
+    /// Nothing reaches Flagger: the API client rejects the text before any object is created.
+    /// canarylint reads YAML as `kubectl` does (YAML 1.1 booleans such as `on` and `yes`, merge
+    /// keys), so what it checks is what the API server would store.
+    ///
+    /// This finding cannot be suppressed: every other finding in a broken file is unreliable.
+    pub struct ParseError;
+    code: "CL000",
+    slug: "parse-error",
+    severity: Error,
+    summary: "not valid YAML/JSON, a duplicate key, or a document that is not an object",
+    since: "0.1.0",
+    fix: None,
+    inputs: [],
+    suppressible: false,
+}
+
+impl Rule for ParseError {
+    fn check_file(&self, cx: &mut FileCx<'_, '_>) {
+        let problems = cx.file.problems.clone();
+        for p in problems {
+            let help = if p.first.is_some() {
+                "remove one of the two keys; only the last one would be kept"
+            } else if p.message.contains("not a Kubernetes object") {
+                "give the document apiVersion and kind, or move it to a file of its own"
+            } else if p.message.contains("limit") || p.message.contains("refusing") {
+                "split the input, or remove the anchors and aliases that expand it"
+            } else {
+                "fix the YAML syntax at this position"
+            };
+            let mut r = cx.report(p.span, p.message).help(help);
+            if let Some(first) = p.first {
+                r = r.label(first, "first defined here");
+            }
+            drop(r);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cases() {
+        crate::test_support::check(
+            &super::ParseError,
+            &[
+                "
+                spec:
+                  analysis:
+                    interval: 2m
+                ",
+            ],
+            &[
+                "
+                apiVersion: flagger.app/v1beta1
+                kind: Canary
+                metadata:
+                  name: podinfo
+                  name: other # error: CL000
+                ",
+                "
+                apiVersion: flagger.app/v1beta1
+                kind: Canary
+                metadata:
+                  name: [podinfo # error: CL000
+                ",
+                "
+                apiVersion: flagger.app/v1beta1
+                kind: Canary
+                metadata:
+                  name: podinfo
+                ---
+                - just a list # error: CL000
+                ",
+            ],
+        );
+    }
+}

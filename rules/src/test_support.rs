@@ -1,0 +1,41 @@
+//! Runs a rule's inline cases and snapshots its rendered fail cases.
+
+use canarylint::Rule;
+
+pub fn check(rule: &'static dyn Rule, pass: &[&str], fail: &[&str]) {
+    let snapshot = canarylint::testing::run_cases(rule, crate::ALL, pass, fail);
+    let meta = rule.meta();
+    insta::with_settings!({
+        snapshot_path => "snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(format!("{}_{}", meta.code, meta.slug), snapshot);
+    });
+}
+
+/// A Deployment for the base Canary's target, with ports `http` 9898 and `grpc` 9999.
+pub const DEPLOYMENT: &str = "---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: podinfo
+  namespace: test
+spec:
+  selector:
+    matchLabels:
+      app: podinfo
+  template:
+    metadata:
+      labels:
+        app: podinfo
+    spec:
+      containers:
+        - name: podinfod
+          image: ghcr.io/stefanprodan/podinfo:6.0.0
+          ports:
+            - name: http
+              containerPort: 9898
+            - name: grpc
+              containerPort: 9999
+";

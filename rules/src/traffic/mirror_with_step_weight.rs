@@ -1,0 +1,119 @@
+use canarylint::{At, Cx, Rule, Severity, declare_rule};
+
+declare_rule! {
+    /// ### What it does
+    /// Reports `mirror: true` together with `stepWeight` or `stepWeights`.
+    ///
+    /// ### Why is this bad?
+    /// On Istio, Flagger mirrors traffic for one interval only and then shifts live traffic by
+    /// the weights: the canary takes real requests after a single mirrored check, which is
+    /// rarely what "mirror" was meant to give. On Gateway API the mirror is never applied with
+    /// weights, and the analysis stalls at 0 %. To mirror for the whole analysis, use
+    /// Blue/Green with `iterations`.
+    ///
+    /// ### Example
+    /// ```yaml
+    /// apiVersion: flagger.app/v1beta1
+    /// kind: Canary
+    /// metadata:
+    ///   name: podinfo
+    ///   namespace: test
+    /// spec:
+    ///   provider: istio
+    ///   targetRef:
+    ///     apiVersion: apps/v1
+    ///     kind: Deployment
+    ///     name: podinfo
+    ///   service:
+    ///     port: 9898
+    ///   analysis:
+    ///     interval: 1m
+    ///     threshold: 5
+    ///     maxWeight: 50
+    ///     stepWeight: 10
+    ///     mirror: true
+    /// ```
+    ///
+    /// ### Use instead
+    /// ```yaml
+    /// apiVersion: flagger.app/v1beta1
+    /// kind: Canary
+    /// metadata:
+    ///   name: podinfo
+    ///   namespace: test
+    /// spec:
+    ///   provider: istio
+    ///   targetRef:
+    ///     apiVersion: apps/v1
+    ///     kind: Deployment
+    ///     name: podinfo
+    ///   service:
+    ///     port: 9898
+    ///   analysis:
+    ///     interval: 1m
+    ///     threshold: 5
+    ///     iterations: 5
+    ///     mirror: true
+    /// ```
+    ///
+    /// ### Flagger behaviour
+    /// pkg/controller/scheduler.go: in the weighted strategy the first run at weight 0 sets the
+    /// mirror and the next run removes it and applies `stepWeight`; with `iterations` the
+    /// mirror stays for every iteration. pkg/router/gateway_api.go adds the mirror filter only
+    /// for Blue/Green. The finding is a warning on Istio and an error on Gateway API.
+    pub struct MirrorWithStepWeight;
+    code: "CL202",
+    slug: "mirror-with-step-weight",
+    severity: Warning,
+    summary: "mirror: true with stepWeight(s): mirroring lasts one interval (Istio) or never happens (Gateway API)",
+    since: "0.1.0",
+    fix: Sometimes,
+    inputs: [],
+    provider_specific: true,
+}
+
+impl Rule for MirrorWithStepWeight {
+    fn check(&self, cx: &mut Cx<'_, '_>) {
+        let Some(canary) = cx.canary() else { return };
+        let Some(a) = canary.analysis() else { return };
+        let Some(mirror) = a.mirror().filter(|m| m.value) else { return };
+        if a.iterations().is_some_and(|i| i.value > 0.0) {
+            return;
+        }
+        let weights = if a.step_weight().is_some() {
+            "stepWeight"
+        } else if a.step_weights().is_some() {
+            "stepWeights"
+        } else {
+            return;
+        };
+        let gateway_api = cx.provider().is_some_and(|p| p.is_gateway_api());
+        let steps = match (a.step_weight(), a.max_weight()) {
+            (Some(s), m) if s.value > 0.0 => (m.map_or(100.0, |m| m.value) / s.value).ceil().max(1.0),
+            _ => a.step_weights().map_or(5.0, |(_, w)| w.len().max(1) as f64),
+        };
+        let (message, severity) = if gateway_api {
+            (format!("mirror: true with {weights}: Gateway API mirrors only in Blue/Green, so the analysis stalls at 0 %"), Severity::Error)
+        } else {
+            (format!("mirror: true with {weights}: traffic is mirrored for one interval only, then live traffic shifts to the canary"), Severity::Warning)
+        };
+        cx.report(At::Key(mirror.node), message)
+            .severity(severity)
+            .help(format!("to mirror during the whole analysis, replace {weights} (and maxWeight) with `iterations: {}`", steps as i64));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cases() {
+        crate::test_support::check(
+            &super::MirrorWithStepWeight,
+            &["spec:\n  analysis:\n    stepWeight: __remove__\n    maxWeight: __remove__\n    iterations: 5\n    mirror: true\n"],
+            &[
+                "spec:\n  analysis:\n    mirror: true # warning: CL202\n",
+                "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata:\n  name: podinfo\n  namespace: test\nspec:\n  provider: gatewayapi:v1\n  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: podinfo\n  service:\n    port: 9898\n    gatewayRefs:\n      - name: gw\n        namespace: istio-ingress\n  analysis:\n    interval: 1m\n    threshold: 5\n    stepWeights: [10, 50]\n    mirror: true # error: CL202\n",
+            ],
+        );
+    }
+}

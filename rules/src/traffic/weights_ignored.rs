@@ -1,0 +1,103 @@
+use canarylint::{At, Cx, Rule, declare_rule};
+
+use crate::helpers::num;
+
+declare_rule! {
+    /// ### What it does
+    /// Reports `maxWeight` beside `iterations` or beside `stepWeights`.
+    ///
+    /// ### Why is this bad?
+    /// Flagger ignores it there: Blue/Green and A/B testing switch all traffic at once, and with
+    /// `stepWeights` the last entry is the maximum. A reader (or reviewer) trusts a limit that
+    /// does nothing.
+    ///
+    /// ### Example
+    /// ```yaml
+    /// apiVersion: flagger.app/v1beta1
+    /// kind: Canary
+    /// metadata:
+    ///   name: podinfo
+    ///   namespace: test
+    /// spec:
+    ///   provider: istio
+    ///   targetRef:
+    ///     apiVersion: apps/v1
+    ///     kind: Deployment
+    ///     name: podinfo
+    ///   service:
+    ///     port: 9898
+    ///   analysis:
+    ///     interval: 1m
+    ///     threshold: 5
+    ///     maxWeight: 30
+    ///     stepWeights: [5, 10, 50]
+    /// ```
+    ///
+    /// ### Use instead
+    /// ```yaml
+    /// apiVersion: flagger.app/v1beta1
+    /// kind: Canary
+    /// metadata:
+    ///   name: podinfo
+    ///   namespace: test
+    /// spec:
+    ///   provider: istio
+    ///   targetRef:
+    ///     apiVersion: apps/v1
+    ///     kind: Deployment
+    ///     name: podinfo
+    ///   service:
+    ///     port: 9898
+    ///   analysis:
+    ///     interval: 1m
+    ///     threshold: 5
+    ///     stepWeights: [5, 10, 30]
+    /// ```
+    ///
+    /// ### Flagger behaviour
+    /// pkg/controller/scheduler.go: with `stepWeights` the maximum is
+    /// `min(100, last stepWeights)` and `maxWeight` is not read; with `iterations` no weights
+    /// are stepped at all.
+    pub struct WeightsIgnored;
+    code: "CL204",
+    slug: "weights-ignored",
+    severity: Warning,
+    summary: "maxWeight beside iterations or stepWeights: Flagger ignores it",
+    since: "0.1.0",
+    fix: None,
+    inputs: [],
+}
+
+impl Rule for WeightsIgnored {
+    fn check(&self, cx: &mut Cx<'_, '_>) {
+        let Some(canary) = cx.canary() else { return };
+        let Some(a) = canary.analysis() else { return };
+        let Some(max) = a.max_weight() else { return };
+        if a.iterations().is_some_and(|i| i.value > 0.0) {
+            cx.report(At::Key(max.node), format!("maxWeight {} is ignored: with iterations, Flagger switches all traffic at once", num(max.value)))
+                .help("remove maxWeight");
+        } else if let Some((_, weights)) = a.step_weights() {
+            let last = weights.last().map_or(100.0, |w| w.value.min(100.0));
+            cx.report(
+                At::Key(max.node),
+                format!("maxWeight {} is ignored: with stepWeights the maximum is the last entry ({})", num(max.value), num(last)),
+            )
+            .help("remove maxWeight and end stepWeights at the maximum you want");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cases() {
+        crate::test_support::check(
+            &super::WeightsIgnored,
+            &["spec:\n  analysis:\n    stepWeight: 10\n    maxWeight: 50\n"],
+            &[
+                "spec:\n  analysis:\n    stepWeight: __remove__\n    stepWeights: [5, 10]\n    maxWeight: 30 # warning: CL204\n",
+                "spec:\n  analysis:\n    stepWeight: __remove__\n    iterations: 10\n    maxWeight: 30 # warning: CL204\n",
+            ],
+        );
+    }
+}
