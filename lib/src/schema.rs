@@ -61,7 +61,7 @@ fn validator(kind: Kind) -> Option<&'static Validator> {
 }
 
 /// One step of a path into an object.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Seg {
     Key(String),
     Index(usize),

@@ -39,6 +39,7 @@ pub static ALL: &[&dyn Rule] = &[
     &workload::TargetPortNotExposed,
     &workload::HookUrlPortMismatch,
     &workload::SelectorLabelMissing,
+    &workload::TargetApiVersion,
 ];
 
 /// Every rule's metadata, in registry order.

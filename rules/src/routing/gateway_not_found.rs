@@ -200,7 +200,7 @@ spec:
         ];
         let fail = [
             g("spec:\n  service:\n    gateways:\n      - istio-system/public-gatway # error: CL101\n      - mesh\n    hosts: [app.example.com]\n"),
-            g("spec:\n  service:\n    gateways:\n      - public-gateway # error: CL101\n      - mesh\n    hosts: [app.example.com]\n"),
+            g("spec:\n  service:\n    gateways:\n      - public-gateway # error: CL101\n      - mesh\n    hosts: [app.example.com]\n---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: internal-gateway\n  namespace: test\nspec:\n  servers: []\n"),
             "spec:\n  service:\n    gateways:\n      - ./public-gateway # error: CL101\n      - www.myapp.com # error: CL101\n      - mesh\n".to_string(),
             g("spec:\n  service:\n    gateways:\n      - public-gateway.istio-system.svc.cluster.local # info: CL101\n      - mesh\n    hosts: [app.example.com]\n"),
         ];

@@ -246,7 +246,7 @@ spec:
         ];
         let fail = [
             g("spec:\n  service:\n    gateways: [istio-system/public-gateway, mesh]\n    hosts:\n      - app.example.com\n      - example.com # error: CL102\n"),
-            g("spec:\n  service:\n    gateways: [istio-system/public-gateway]\n    hosts:\n      - private.example.net # error: CL102\n      - App.example.com # error: CL102\n"),
+            g("spec:\n  service:\n    gateways: [istio-system/public-gateway]\n    hosts:\n      - private.example.net # error: CL102\n      - app.example.org # error: CL102\n"),
         ];
         let pass: Vec<&str> = pass.iter().map(String::as_str).collect();
         let fail: Vec<&str> = fail.iter().map(String::as_str).collect();

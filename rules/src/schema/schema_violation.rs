@@ -210,7 +210,7 @@ mod tests {
                 "
                 spec:
                   service:
-                    port: 80
+                    port: 9898
                     targetPort: http
                 ",
                 "

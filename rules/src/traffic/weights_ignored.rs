@@ -4,7 +4,7 @@ use crate::helpers::num;
 
 declare_rule! {
     /// ### What it does
-    /// Reports `maxWeight` beside `iterations` or beside `stepWeights`.
+    /// Reports `maxWeight` beside `iterations` (a warning) or beside `stepWeights` (a note).
     ///
     /// ### Why is this bad?
     /// Flagger ignores it there: Blue/Green and A/B testing switch all traffic at once, and with
@@ -57,7 +57,8 @@ declare_rule! {
     /// ### Flagger behaviour
     /// pkg/controller/scheduler.go: with `stepWeights` the maximum is
     /// `min(100, last stepWeights)` and `maxWeight` is not read; with `iterations` no weights
-    /// are stepped at all.
+    /// are stepped at all. Beside `stepWeights` the finding is only a note: Flagger's own
+    /// end-to-end tests write `maxWeight` there.
     pub struct WeightsIgnored;
     code: "CL204",
     slug: "weights-ignored",
@@ -78,10 +79,12 @@ impl Rule for WeightsIgnored {
                 .help("remove maxWeight");
         } else if let Some((_, weights)) = a.step_weights() {
             let last = weights.last().map_or(100.0, |w| w.value.min(100.0));
+            // Flagger's own e2e tests carry a maxWeight beside stepWeights: a note, not a warning.
             cx.report(
                 At::Key(max.node),
                 format!("maxWeight {} is ignored: with stepWeights the maximum is the last entry ({})", num(max.value), num(last)),
             )
+            .severity(canarylint::Severity::Info)
             .help("remove maxWeight and end stepWeights at the maximum you want");
         }
     }
@@ -95,7 +98,7 @@ mod tests {
             &super::WeightsIgnored,
             &["spec:\n  analysis:\n    stepWeight: 10\n    maxWeight: 50\n"],
             &[
-                "spec:\n  analysis:\n    stepWeight: __remove__\n    stepWeights: [5, 10]\n    maxWeight: 30 # warning: CL204\n",
+                "spec:\n  analysis:\n    stepWeight: __remove__\n    stepWeights: [5, 10]\n    maxWeight: 30 # info: CL204\n",
                 "spec:\n  analysis:\n    stepWeight: __remove__\n    iterations: 10\n    maxWeight: 30 # warning: CL204\n",
             ],
         );

@@ -2,11 +2,13 @@
 
 mod hook_url_port_mismatch;
 mod selector_label_missing;
+mod target_api_version;
 mod target_not_found;
 mod target_port_not_exposed;
 
 pub use hook_url_port_mismatch::HookUrlPortMismatch;
 pub use selector_label_missing::SelectorLabelMissing;
+pub use target_api_version::TargetApiVersion;
 pub use target_not_found::TargetNotFound;
 pub use target_port_not_exposed::TargetPortNotExposed;
 

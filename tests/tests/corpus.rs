@@ -1,0 +1,83 @@
+//! Flagger's own examples: the complete ones raise no warning or error, the known-invalid ones
+//! are caught, and the fragments never break the linter.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use canarylint::{Budget, Finding, Linter, Severity, SourceFile};
+
+fn shared() -> PathBuf {
+    if let Ok(p) = std::env::var("CANARYLINT_SHARED") {
+        return PathBuf::from(p);
+    }
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    assert!(p.is_dir(), "the shared reference data is expected at {} (or set CANARYLINT_SHARED)", p.display());
+    p
+}
+
+fn examples(sub: &str) -> Vec<PathBuf> {
+    let dir = shared().join("reference/flagger/examples").join(sub);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no examples in {}", dir.display());
+    files
+}
+
+fn lint(path: &Path) -> Vec<Finding> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    let source = Arc::new(SourceFile::new(name, text));
+    Linter::new(canarylint_rules::ALL)
+        .lint_sources(vec![source], Vec::new(), &Budget::GENEROUS)
+        .findings
+}
+
+fn show(f: &Finding) -> String {
+    format!("{}:{}:{} {} {} {}", f.file, f.start.line, f.start.column, f.severity, f.rule.code, f.message)
+}
+
+#[test]
+fn complete_examples_raise_no_warning_or_error() {
+    let files = examples("");
+    assert!(files.len() >= 100, "expected the 101 complete examples, found {}", files.len());
+    let mut loud = Vec::new();
+    for path in &files {
+        for f in lint(path) {
+            if f.severity > Severity::Info {
+                loud.push(show(&f));
+            }
+        }
+    }
+    assert!(loud.is_empty(), "{} warnings/errors on Flagger's complete examples:\n{}", loud.len(), loud.join("\n"));
+}
+
+#[test]
+fn known_invalid_examples_are_caught() {
+    for path in examples("known-invalid") {
+        let findings = lint(&path);
+        assert!(
+            findings.iter().any(|f| f.severity > Severity::Info),
+            "{}: expected a warning or error, found: {:?}",
+            path.display(),
+            findings.iter().map(show).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn fragments_never_break_the_linter() {
+    for path in examples("fragments") {
+        let findings = lint(&path);
+        assert!(
+            findings.iter().all(|f| f.rule.code != "CL999"),
+            "{}: a rule failed: {:?}",
+            path.display(),
+            findings.iter().map(show).collect::<Vec<_>>()
+        );
+    }
+}
