@@ -128,6 +128,12 @@ pub struct PeerAuthenticationInfo {
 pub struct CanaryInfo {
     pub target_kind: Option<String>,
     pub target_name: Option<String>,
+    /// `spec.provider` as written.
+    pub provider: Option<String>,
+    /// `spec.service.gateways` as written.
+    pub gateways: Vec<String>,
+    /// `spec.service.hosts`.
+    pub hosts: Vec<String>,
 }
 
 impl Object {
@@ -265,9 +271,23 @@ impl Object {
             Kind::Canary => {
                 let t = spec.and_then(|s| s.get("targetRef"));
                 let s = |k: &str| t.and_then(|t| t.get(k)).and_then(Node::as_str).map(str::to_string);
+                let strings = |key: &str| -> Vec<String> {
+                    spec.and_then(|sp| sp.at(&["service", key]))
+                        .map(Node::items)
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|n| n.as_str().map(str::to_string))
+                        .collect()
+                };
                 ObjectData::Canary(CanaryInfo {
                     target_kind: s("kind"),
                     target_name: s("name"),
+                    provider: spec
+                        .and_then(|sp| sp.get("provider"))
+                        .and_then(Node::as_str)
+                        .map(str::to_string),
+                    gateways: strings("gateways"),
+                    hosts: strings("hosts"),
                 })
             }
             _ => ObjectData::Plain,
