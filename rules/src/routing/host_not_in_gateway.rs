@@ -1,7 +1,7 @@
 use canarylint::model::Object;
 use canarylint::{At, Cx, Kind, Lookup, Rule, declare_rule};
 
-use super::{GatewayRef, resolve_gateway};
+use super::{GatewayRef, offered_hosts, resolve_gateway};
 use crate::helpers::hosts_overlap;
 
 declare_rule! {
@@ -112,33 +112,6 @@ declare_rule! {
     fix: None,
     inputs: [IstioGateway, GatewayApiGateway],
     provider_specific: true,
-}
-
-/// The host patterns a Gateway offers to a VirtualService in `vs_namespace`.
-fn offered_hosts(gw: &Object, vs_namespace: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(g) = gw.as_istio_gateway() {
-        for server in &g.servers {
-            if server.hosts.iter().any(|h| h == "*/*") {
-                out.push("*".to_string());
-                continue;
-            }
-            for h in &server.hosts {
-                match h.split_once('/') {
-                    Some((".", host)) if gw.namespace == vs_namespace => out.push(host.to_string()),
-                    Some(("*", host)) => out.push(host.to_string()),
-                    Some((ns, host)) if ns == vs_namespace => out.push(host.to_string()),
-                    Some(_) => {}
-                    None => out.push(h.clone()),
-                }
-            }
-        }
-    } else if let Some(g) = gw.as_gateway_api() {
-        for l in &g.listeners {
-            out.push(l.clone().unwrap_or_else(|| "*".to_string()));
-        }
-    }
-    out
 }
 
 /// A name the mesh resolves: a short name, `name.ns`, or a `.svc` name.

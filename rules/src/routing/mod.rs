@@ -12,6 +12,35 @@ pub use invalid_host::InvalidHost;
 pub use mesh_gateway_omitted::MeshGatewayOmitted;
 pub use unresolved_reference::UnresolvedReference;
 
+use canarylint::model::Object;
+
+/// The host patterns a Gateway offers to a VirtualService in `vs_namespace`.
+pub fn offered_hosts(gw: &Object, vs_namespace: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(g) = gw.as_istio_gateway() {
+        for server in &g.servers {
+            if server.hosts.iter().any(|h| h == "*/*") {
+                out.push("*".to_string());
+                continue;
+            }
+            for h in &server.hosts {
+                match h.split_once('/') {
+                    Some((".", host)) if gw.namespace == vs_namespace => out.push(host.to_string()),
+                    Some(("*", host)) => out.push(host.to_string()),
+                    Some((ns, host)) if ns == vs_namespace => out.push(host.to_string()),
+                    Some(_) => {}
+                    None => out.push(h.clone()),
+                }
+            }
+        }
+    } else if let Some(g) = gw.as_gateway_api() {
+        for l in &g.listeners {
+            out.push(l.clone().unwrap_or_else(|| "*".to_string()));
+        }
+    }
+    out
+}
+
 /// A `service.gateways` entry resolved as istiod does (pilot/pkg/model/config.go).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GatewayRef {
