@@ -105,7 +105,11 @@ impl Config {
             return Ok(config);
         }
         if !root.is_map() {
-            err(&mut errors, root.span, "the configuration must be a mapping".into());
+            err(
+                &mut errors,
+                root.span,
+                "the configuration must be a mapping".into(),
+            );
             return Err(errors);
         }
         let find_rule = |key: &str| {
@@ -118,12 +122,21 @@ impl Config {
             match e.key.as_str() {
                 "rules" => {
                     if !e.value.is_map() && !e.value.is_null() {
-                        err(&mut errors, e.value.span, "`rules` must map rule codes or slugs to off, info, warning or error".into());
+                        err(
+                            &mut errors,
+                            e.value.span,
+                            "`rules` must map rule codes or slugs to off, info, warning or error"
+                                .into(),
+                        );
                         continue;
                     }
                     for r in e.value.entries() {
                         let Some(meta) = find_rule(&r.key) else {
-                            err(&mut errors, r.key_span, format!("unknown rule `{}`{}", r.key, suggest_rule(&r.key, rules)));
+                            err(
+                                &mut errors,
+                                r.key_span,
+                                format!("unknown rule `{}`{}", r.key, suggest_rule(&r.key, rules)),
+                            );
                             continue;
                         };
                         let level = match &r.value.value {
@@ -136,7 +149,15 @@ impl Config {
                         };
                         match level {
                             Some(l) => config.rules.push((meta.code.to_string(), l)),
-                            None => err(&mut errors, r.value.span, format!("`{}` must be off, on, info, warning or error, found {}", r.key, r.value.display())),
+                            None => err(
+                                &mut errors,
+                                r.value.span,
+                                format!(
+                                    "`{}` must be off, on, info, warning or error, found {}",
+                                    r.key,
+                                    r.value.display()
+                                ),
+                            ),
                         }
                     }
                 }
@@ -148,12 +169,20 @@ impl Config {
                         }
                     }
                     if !matches!(e.value.value, Value::Seq(_) | Value::Null) {
-                        err(&mut errors, e.value.span, "`ignore` must be a list of {resource, rules} entries".into());
+                        err(
+                            &mut errors,
+                            e.value.span,
+                            "`ignore` must be a list of {resource, rules} entries".into(),
+                        );
                     }
                 }
                 "defaultProvider" => match e.value.as_str() {
                     Some(p) if !p.is_empty() => config.default_provider = Some(p.to_string()),
-                    _ => err(&mut errors, e.value.span, "`defaultProvider` must be a provider name such as istio".into()),
+                    _ => err(
+                        &mut errors,
+                        e.value.span,
+                        "`defaultProvider` must be a provider name such as istio".into(),
+                    ),
                 },
                 "selectorLabels" => {
                     let labels: Option<Vec<String>> = e
@@ -164,19 +193,40 @@ impl Config {
                         .collect();
                     match labels {
                         Some(l) if !l.is_empty() => config.selector_labels = Some(l),
-                        _ => err(&mut errors, e.value.span, "`selectorLabels` must be a non-empty list of label names".into()),
+                        _ => err(
+                            &mut errors,
+                            e.value.span,
+                            "`selectorLabels` must be a non-empty list of label names".into(),
+                        ),
                     }
                 }
                 "failOn" => match e.value.as_str().and_then(Severity::parse) {
                     Some(s) => config.fail_on = Some(s),
-                    None => err(&mut errors, e.value.span, format!("`failOn` must be error, warning or info, found {}", e.value.display())),
+                    None => err(
+                        &mut errors,
+                        e.value.span,
+                        format!(
+                            "`failOn` must be error, warning or info, found {}",
+                            e.value.display()
+                        ),
+                    ),
                 },
                 other => {
-                    let known = ["rules", "ignore", "defaultProvider", "selectorLabels", "failOn"];
+                    let known = [
+                        "rules",
+                        "ignore",
+                        "defaultProvider",
+                        "selectorLabels",
+                        "failOn",
+                    ];
                     let hint = crate::suggest::did_you_mean(other, known.iter().copied())
                         .map(|s| format!("; did you mean `{s}`?"))
                         .unwrap_or_default();
-                    err(&mut errors, e.key_span, format!("unknown key `{other}`{hint}"));
+                    err(
+                        &mut errors,
+                        e.key_span,
+                        format!("unknown key `{other}`{hint}"),
+                    );
                 }
             }
         }
@@ -216,28 +266,53 @@ fn parse_ignore(
         Value::Map(_) => {
             for e in item.entries() {
                 if e.key != "resource" && e.key != "rules" {
-                    return Err((e.key_span, format!("unknown key `{}` in an ignore entry (expected resource, rules)", e.key)));
+                    return Err((
+                        e.key_span,
+                        format!(
+                            "unknown key `{}` in an ignore entry (expected resource, rules)",
+                            e.key
+                        ),
+                    ));
                 }
             }
-            let r = item
-                .get("resource")
-                .ok_or((item.span, "an ignore entry needs `resource: Kind/namespace/name`".to_string()))?;
+            let r = item.get("resource").ok_or((
+                item.span,
+                "an ignore entry needs `resource: Kind/namespace/name`".to_string(),
+            ))?;
             (r, item.get("rules"))
         }
-        _ => return Err((item.span, "an ignore entry is `Kind/namespace/name` or {resource, rules}".into())),
+        _ => {
+            return Err((
+                item.span,
+                "an ignore entry is `Kind/namespace/name` or {resource, rules}".into(),
+            ));
+        }
     };
     let resource = resource_node
         .as_str()
-        .ok_or((resource_node.span, "`resource` must be a string like Canary/prod/*".to_string()))?
+        .ok_or((
+            resource_node.span,
+            "`resource` must be a string like Canary/prod/*".to_string(),
+        ))?
         .to_string();
     if resource.split('/').count() != 3 {
-        return Err((resource_node.span, format!("`{resource}` must have the form Kind/namespace/name (wildcards allowed)")));
+        return Err((
+            resource_node.span,
+            format!("`{resource}` must have the form Kind/namespace/name (wildcards allowed)"),
+        ));
     }
     let matcher = globset::Glob::new(&resource)
-        .map_err(|e| (resource_node.span, format!("invalid glob `{resource}`: {e}")))?
+        .map_err(|e| {
+            (
+                resource_node.span,
+                format!("invalid glob `{resource}`: {e}"),
+            )
+        })?
         .compile_matcher();
     let rules = match rules_node {
-        None => RuleSelector { items: vec!["*".into()] },
+        None => RuleSelector {
+            items: vec!["*".into()],
+        },
         Some(n) => {
             let mut items = Vec::new();
             let list: Vec<&Node> = match &n.value {

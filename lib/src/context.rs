@@ -57,13 +57,13 @@ pub struct Provider {
 impl Provider {
     /// Resolves as Flagger would, inferring from shape when `spec.provider` is absent.
     pub fn resolve(canary: &CanaryView<'_>, settings: &Settings) -> Provider {
-        if let Some(p) = canary.provider() {
-            if !p.value.is_empty() {
-                return Provider {
-                    name: p.value.to_string(),
-                    source: ProviderSource::Spec,
-                };
-            }
+        if let Some(p) = canary.provider()
+            && !p.value.is_empty()
+        {
+            return Provider {
+                name: p.value.to_string(),
+                source: ProviderSource::Spec,
+            };
         }
         let svc = canary.service();
         let shape = if svc.is_some_and(|s| s.gateway_refs_node().is_some()) {
@@ -97,7 +97,10 @@ impl Provider {
 
     /// Whether the provider is only a guess (shape or our default).
     pub fn is_guess(&self) -> bool {
-        matches!(self.source, ProviderSource::Shape(_) | ProviderSource::Default)
+        matches!(
+            self.source,
+            ProviderSource::Shape(_) | ProviderSource::Default
+        )
     }
 
     /// The Istio router (Flagger also falls back to it for unknown names).
@@ -222,6 +225,7 @@ impl<'a> Cx<'a, '_> {
 /// The context of a rule on a whole file.
 pub struct FileCx<'a, 'r> {
     pub file: &'a ParsedFile,
+    pub settings: &'a Settings,
     pub(crate) rule: &'static RuleMeta,
     pub(crate) out: &'r mut Vec<Finding>,
 }
@@ -235,7 +239,7 @@ impl FileCx<'_, '_> {
             .documents
             .iter()
             .find(|d| d.span.start <= span.start && span.start <= d.span.end)
-            .map(|d| d.resource("default"));
+            .map(|d| d.resource(&self.settings.default_namespace));
         let finding = Finding {
             rule: self.rule,
             severity: self.rule.severity,
@@ -267,7 +271,7 @@ pub struct Report<'c> {
 impl Report<'_> {
     fn f(&mut self) -> &mut Finding {
         // The option is only emptied by drop.
-        self.finding.get_or_insert_with(|| unreachable_finding())
+        self.finding.get_or_insert_with(unreachable_finding)
     }
 
     /// How to fix it: one imperative sentence.
@@ -381,7 +385,9 @@ pub fn resolve(root: &Node, at: At<'_>) -> (Span, String) {
     match at {
         At::Span(s) => (s, String::new()),
         At::Value(n) => {
-            let path = find(root, n).map(|(p, _)| path_string(&p)).unwrap_or_default();
+            let path = find(root, n)
+                .map(|(p, _)| path_string(&p))
+                .unwrap_or_default();
             (trim_block(n), path)
         }
         At::Key(n) => match find(root, n) {
@@ -397,7 +403,9 @@ pub fn resolve(root: &Node, at: At<'_>) -> (Span, String) {
                 // A missing top-level field: point at `kind`.
                 None => root
                     .entry("kind")
-                    .map_or(Span::new(parent.span.start, parent.span.start), |e| e.value.span),
+                    .map_or(Span::new(parent.span.start, parent.span.start), |e| {
+                        e.value.span
+                    }),
             };
             (span, path_string(&segs))
         }
@@ -410,9 +418,9 @@ fn trim_block(n: &Node) -> Span {
         Value::Map(entries) => entries
             .first()
             .map_or(n.span, |e| Span::new(n.span.start, e.key_span.end)),
-        Value::Seq(items) => items
-            .first()
-            .map_or(n.span, |i| Span::new(n.span.start.min(i.span.start), trim_block(i).end)),
+        Value::Seq(items) => items.first().map_or(n.span, |i| {
+            Span::new(n.span.start.min(i.span.start), trim_block(i).end)
+        }),
         _ => n.span,
     }
 }

@@ -47,7 +47,10 @@ impl Kind {
 
     /// Canary, MetricTemplate and AlertProvider: the documents rules check.
     pub fn is_flagger(self) -> bool {
-        matches!(self, Kind::Canary | Kind::MetricTemplate | Kind::AlertProvider)
+        matches!(
+            self,
+            Kind::Canary | Kind::MetricTemplate | Kind::AlertProvider
+        )
     }
 
     /// The name users know the kind by.
@@ -173,7 +176,9 @@ pub fn read(source: Arc<SourceFile>, budget: &Budget) -> ParsedFile {
     if !documents.is_empty() {
         for span in not_objects {
             problems.push(Problem {
-                message: "this document is not a Kubernetes object (a mapping with apiVersion and kind)".into(),
+                message:
+                    "this document is not a Kubernetes object (a mapping with apiVersion and kind)"
+                        .into(),
                 span,
                 first: None,
             });
@@ -192,29 +197,35 @@ fn collect(root: Node, span: Span, out: &mut Vec<Document>, not_objects: &mut Ve
     if root.is_null() {
         return;
     }
-    let api_version = root.get("apiVersion").and_then(Node::as_str).map(str::to_string);
+    let api_version = root
+        .get("apiVersion")
+        .and_then(Node::as_str)
+        .map(str::to_string);
     let kind_name = root.get("kind").and_then(Node::as_str).map(str::to_string);
     let (Some(api_version), Some(kind_name)) = (api_version, kind_name) else {
-        not_objects.push(Span::new(span.start, span.start.max(span.end.min(span.start + 1))));
+        not_objects.push(Span::new(
+            span.start,
+            span.start.max(span.end.min(span.start + 1)),
+        ));
         return;
     };
     // `kind: List` (and `FooList`) carries its objects in `items`.
-    if kind_name.ends_with("List") && api_version == "v1" || kind_name == "List" {
-        if let Some(Value::Seq(_)) = root.get("items").map(|n| &n.value) {
-            if let Value::Map(entries) = root.value {
-                for e in entries {
-                    if e.key == "items" {
-                        if let Value::Seq(items) = e.value.value {
-                            for item in items {
-                                let s = item.span;
-                                collect(item, s, out, not_objects);
-                            }
-                        }
+    if (kind_name.ends_with("List") && api_version == "v1" || kind_name == "List")
+        && let Some(Value::Seq(_)) = root.get("items").map(|n| &n.value)
+    {
+        if let Value::Map(entries) = root.value {
+            for e in entries {
+                if e.key == "items"
+                    && let Value::Seq(items) = e.value.value
+                {
+                    for item in items {
+                        let s = item.span;
+                        collect(item, s, out, not_objects);
                     }
                 }
             }
-            return;
         }
+        return;
     }
     let meta = root.get("metadata");
     let name = meta

@@ -114,9 +114,8 @@ impl<'a> FindingReport<'a> {
             .collect();
         FindingReport {
             finding,
-            source: source.map(|s| {
-                miette::NamedSource::new(s.name.to_string(), s.text.clone()).with_language("yaml")
-            }),
+            source: source
+                .map(|s| miette::NamedSource::new(&s.name, s.text.clone()).with_language("yaml")),
             related,
         }
     }
@@ -155,10 +154,17 @@ impl miette::Diagnostic for FindingReport<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
-        self.finding
-            .help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+        // Related places go under the help line: miette's own `related` prints them as
+        // separate diagnostics with a severity of their own, which reads as a second problem.
+        let mut text = self.finding.help.clone().unwrap_or_default();
+        for r in &self.related {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str("see: ");
+            text.push_str(&r.message);
+        }
+        (!text.is_empty()).then(|| Box::new(text) as Box<dyn std::fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -169,7 +175,7 @@ impl miette::Diagnostic for FindingReport<'_> {
         self.source.as_ref()?;
         let f = self.finding;
         let primary = miette::LabeledSpan::new_primary_with_span(
-            Some(short_label(f)),
+            None,
             (f.span.start as usize, f.span.len() as usize),
         );
         let rest = f.labels.iter().map(|l| {
@@ -180,40 +186,9 @@ impl miette::Diagnostic for FindingReport<'_> {
         });
         Some(Box::new(std::iter::once(primary).chain(rest)))
     }
-
-    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
-        if self.related.is_empty() {
-            return None;
-        }
-        Some(Box::new(
-            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
-        ))
-    }
-}
-
-fn short_label(f: &Finding) -> String {
-    match f.severity {
-        Severity::Error => "here".into(),
-        Severity::Warning => "here".into(),
-        Severity::Info => "note".into(),
-    }
 }
 
 #[derive(Debug)]
 struct RelatedReport {
     message: String,
-}
-
-impl std::fmt::Display for RelatedReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for RelatedReport {}
-
-impl miette::Diagnostic for RelatedReport {
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(miette::Severity::Advice)
-    }
 }

@@ -161,6 +161,8 @@ impl Inventory {
 
     /// Names of a kind in a namespace: the candidates for "did you mean".
     pub fn names(&self, kind: Kind, namespace: &str) -> Vec<&str> {
-        self.in_namespace(kind, namespace).map(|o| o.name.as_str()).collect()
+        self.in_namespace(kind, namespace)
+            .map(|o| o.name.as_str())
+            .collect()
     }
 }

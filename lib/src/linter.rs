@@ -72,11 +72,9 @@ impl Linter {
     }
 
     fn enabled(&self) -> impl Iterator<Item = &&'static dyn Rule> {
-        self.rules
-            .iter()
-            .filter(|r| {
-                !r.meta().suppressible || self.config.level(r.meta().code) != Some(RuleLevel::Off)
-            })
+        self.rules.iter().filter(|r| {
+            !r.meta().suppressible || self.config.level(r.meta().code) != Some(RuleLevel::Off)
+        })
     }
 
     /// Lints one parsed file against an inventory.
@@ -86,11 +84,12 @@ impl Linter {
             let mut raw = Vec::new();
             let mut cx = FileCx {
                 file,
+                settings: &self.settings,
                 rule: rule.meta(),
                 out: &mut raw,
             };
             if std::panic::catch_unwind(AssertUnwindSafe(|| rule.check_file(&mut cx))).is_err() {
-                raw.push(internal(file, rule.meta(), None));
+                raw.push(self.internal(file, rule.meta(), None));
             }
             for f in raw {
                 self.finish(f, file, None, None, &mut out);
@@ -118,7 +117,7 @@ impl Linter {
                     out: &mut raw,
                 };
                 if std::panic::catch_unwind(AssertUnwindSafe(|| rule.check(&mut cx))).is_err() {
-                    raw.push(internal(file, rule.meta(), Some(doc)));
+                    raw.push(self.internal(file, rule.meta(), Some(doc)));
                 }
                 for f in raw {
                     self.finish(f, file, shared.provider.as_ref(), ignore.as_ref(), &mut out);
@@ -216,24 +215,34 @@ pub struct LintRun {
     pub findings: Vec<Finding>,
 }
 
-fn internal(file: &ParsedFile, rule: &'static RuleMeta, doc: Option<&crate::document::Document>) -> Finding {
-    let span = doc.map_or_else(Default::default, |d| {
-        d.root.entry("kind").map_or(d.span, |e| e.value.span)
-    });
-    Finding {
-        rule: &INTERNAL_ERROR,
-        severity: Severity::Error,
-        message: format!("rule {} ({}) failed on this object", rule.code, rule.slug),
-        help: Some("this is a bug in canarylint; please report it with the file that triggers it".into()),
-        file: file.source.name.clone(),
-        span,
-        start: file.source.line_col(span.start),
-        end: file.source.line_col(span.end),
-        path: String::new(),
-        resource: doc.map(|d| d.resource("default")),
-        labels: Vec::new(),
-        related: Vec::new(),
-        fix: None,
+impl Linter {
+    fn internal(
+        &self,
+        file: &ParsedFile,
+        rule: &'static RuleMeta,
+        doc: Option<&crate::document::Document>,
+    ) -> Finding {
+        let span = doc.map_or_else(Default::default, |d| {
+            d.root.entry("kind").map_or(d.span, |e| e.value.span)
+        });
+        Finding {
+            rule: &INTERNAL_ERROR,
+            severity: Severity::Error,
+            message: format!("rule {} ({}) failed on this object", rule.code, rule.slug),
+            help: Some(
+                "this is a bug in canarylint; please report it with the file that triggers it"
+                    .into(),
+            ),
+            file: file.source.name.clone(),
+            span,
+            start: file.source.line_col(span.start),
+            end: file.source.line_col(span.end),
+            path: String::new(),
+            resource: doc.map(|d| d.resource(&self.settings.default_namespace)),
+            labels: Vec::new(),
+            related: Vec::new(),
+            fix: None,
+        }
     }
 }
 

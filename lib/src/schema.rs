@@ -74,8 +74,7 @@ pub fn path_string(segs: &[Seg]) -> String {
         match s {
             Seg::Key(k) => {
                 let plain = !k.is_empty()
-                    && k
-                        .bytes()
+                    && k.bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
                 if plain {
                     if !out.is_empty() {
@@ -452,18 +451,20 @@ fn rewrite(v: &mut J) {
     match v {
         J::Object(m) => {
             m.remove("description");
-            if m.remove("nullable") == Some(J::Bool(true)) {
-                if let Some(J::String(t)) = m.get("type").cloned() {
-                    m.insert("type".into(), serde_json::json!([t, "null"]));
-                }
+            if m.remove("nullable") == Some(J::Bool(true))
+                && let Some(J::String(t)) = m.get("type").cloned()
+            {
+                m.insert("type".into(), serde_json::json!([t, "null"]));
             }
             if m.remove("x-kubernetes-int-or-string") == Some(J::Bool(true)) {
                 m.remove("type");
-                m.entry("anyOf")
-                    .or_insert_with(|| serde_json::json!([{"type": "integer"}, {"type": "string"}]));
+                m.entry("anyOf").or_insert_with(
+                    || serde_json::json!([{"type": "integer"}, {"type": "string"}]),
+                );
             }
             let preserve = m.get("x-kubernetes-preserve-unknown-fields") == Some(&J::Bool(true));
-            if m.contains_key("properties") && !m.contains_key("additionalProperties") && !preserve {
+            if m.contains_key("properties") && !m.contains_key("additionalProperties") && !preserve
+            {
                 m.insert("additionalProperties".into(), J::Bool(false));
             }
             hoist_required(m);
@@ -567,10 +568,28 @@ mod tests {
             "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata:\n  name: x\nspec:\n  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: x\n  analysis:\n    interval: 1m\n    threshold: 5\n    stepweight: 10\n    stepWeight: five\n",
         );
         let errs = validate(Kind::Canary, &n);
-        let kinds: Vec<_> = errs.iter().map(|e| (&e.kind, path_string(&e.path))).collect();
-        assert!(kinds.iter().any(|(k, p)| matches!(k, SchemaErrorKind::Unexpected(u) if u == &["stepweight"]) && p == "spec.analysis"), "{kinds:?}");
-        assert!(kinds.iter().any(|(k, p)| matches!(k, SchemaErrorKind::Type(_)) && p == "spec.analysis.stepWeight"), "{kinds:?}");
-        let props = properties_at(Kind::Canary, &[Seg::Key("spec".into()), Seg::Key("analysis".into())]);
+        let kinds: Vec<_> = errs
+            .iter()
+            .map(|e| (&e.kind, path_string(&e.path)))
+            .collect();
+        assert!(
+            kinds.iter().any(
+                |(k, p)| matches!(k, SchemaErrorKind::Unexpected(u) if u == &["stepweight"])
+                    && p == "spec.analysis"
+            ),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds
+                .iter()
+                .any(|(k, p)| matches!(k, SchemaErrorKind::Type(_))
+                    && p == "spec.analysis.stepWeight"),
+            "{kinds:?}"
+        );
+        let props = properties_at(
+            Kind::Canary,
+            &[Seg::Key("spec".into()), Seg::Key("analysis".into())],
+        );
         assert!(props.contains(&"stepWeight".to_string()));
     }
 }

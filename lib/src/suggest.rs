@@ -1,7 +1,10 @@
 //! "Did you mean …?"
 
 /// The candidate closest to `word`, when it is close enough to be a likely typo.
-pub fn did_you_mean<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+pub fn did_you_mean<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
     let lower = word.to_ascii_lowercase();
     let mut best: Option<(&str, f64)> = None;
     for c in candidates {

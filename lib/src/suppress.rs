@@ -112,7 +112,10 @@ mod tests {
         assert_eq!(s.ignores.len(), 2);
         assert_eq!(s.ignores[0].line, 1);
         assert!(s.find(1, "CL201", "x").is_some());
-        assert!(s.find(3, "CL999", "step-weight-exceeds-max-weight").is_some());
+        assert!(
+            s.find(3, "CL999", "step-weight-exceeds-max-weight")
+                .is_some()
+        );
         assert!(s.find(3, "CL202", "y").is_some());
         assert!(s.find(4, "CL001", "z").is_none());
     }

@@ -78,7 +78,11 @@ pub fn prepare(case: &str) -> Prepared {
     if first_content.starts_with("apiVersion:") || first_content.starts_with("---") {
         let expects = markers(&case)
             .into_iter()
-            .map(|(line, code, severity)| Expect { line, code, severity })
+            .map(|(line, code, severity)| Expect {
+                line,
+                code,
+                severity,
+            })
             .collect();
         return Prepared {
             text: case,
@@ -90,8 +94,15 @@ pub fn prepare(case: &str) -> Prepared {
         None => (case.as_str(), None),
     };
     let frag_stream = parse_stream(fragment, &Budget::default());
-    assert!(frag_stream.errors.is_empty(), "case fragment does not parse: {:?}\n{fragment}", frag_stream.errors);
-    let mut base = parse_stream(BASE_CANARY, &Budget::default()).documents.remove(0).root;
+    assert!(
+        frag_stream.errors.is_empty(),
+        "case fragment does not parse: {:?}\n{fragment}",
+        frag_stream.errors
+    );
+    let mut base = parse_stream(BASE_CANARY, &Budget::default())
+        .documents
+        .remove(0)
+        .root;
     let frag_root = frag_stream.documents.into_iter().next().map(|d| d.root);
     let frag_source = SourceFile::new("fragment", fragment);
     let mut marker_paths = Vec::new();
@@ -112,7 +123,11 @@ pub fn prepare(case: &str) -> Prepared {
             .lines
             .get(&path)
             .unwrap_or_else(|| panic!("marked path {path:?} not in the merged Canary"));
-        expects.push(Expect { line, code, severity });
+        expects.push(Expect {
+            line,
+            code,
+            severity,
+        });
     }
     if let Some(rest) = rest {
         let offset = text.lines().count() as u32;
@@ -129,7 +144,11 @@ pub fn prepare(case: &str) -> Prepared {
 }
 
 /// Lints a text with some rules (inventory: the text's own objects).
-pub fn lint_text(rules: &[&'static dyn Rule], name: &str, text: &str) -> (Arc<SourceFile>, Vec<Finding>) {
+pub fn lint_text(
+    rules: &[&'static dyn Rule],
+    name: &str,
+    text: &str,
+) -> (Arc<SourceFile>, Vec<Finding>) {
     let source = Arc::new(SourceFile::new(name, text));
     let run = Linter::new(rules).lint_sources(vec![source.clone()], Vec::new(), &Budget::default());
     (source, run.findings)
@@ -137,9 +156,10 @@ pub fn lint_text(rules: &[&'static dyn Rule], name: &str, text: &str) -> (Arc<So
 
 /// Renders findings as the CLI does, without colour, at a fixed width.
 pub fn render(findings: &[Finding], source: &SourceFile) -> String {
-    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-        .with_width(100)
-        .with_links(false);
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(100)
+            .with_links(false);
     let mut out = String::new();
     for f in findings {
         let report = FindingReport::new(f, Some(source));
@@ -169,16 +189,25 @@ pub fn run_cases(
             failures.push(format!(
                 "pass case {i} raised {}:\n{}\n--- case ---\n{}",
                 meta.code,
-                own.iter().map(|f| format!("  line {}: {}", f.start.line, f.message)).collect::<Vec<_>>().join("\n"),
+                own.iter()
+                    .map(|f| format!("  line {}: {}", f.start.line, f.message))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
                 numbered(&p.text)
             ));
         }
         let (_, everything) = lint_text(all, &name, &p.text);
-        let loud: Vec<_> = everything.iter().filter(|f| f.severity > Severity::Info).collect();
+        let loud: Vec<_> = everything
+            .iter()
+            .filter(|f| f.severity > Severity::Info)
+            .collect();
         if !loud.is_empty() {
             failures.push(format!(
                 "pass case {i} is not clean under the whole rule set:\n{}\n--- case ---\n{}",
-                loud.iter().map(|f| format!("  {} line {}: {}", f.rule.code, f.start.line, f.message)).collect::<Vec<_>>().join("\n"),
+                loud.iter()
+                    .map(|f| format!("  {} line {}: {}", f.rule.code, f.start.line, f.message))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
                 numbered(&p.text)
             ));
         }
@@ -189,27 +218,42 @@ pub fn run_cases(
         let (source, found) = lint_text(&[rule], &name, &p.text);
         let own: Vec<&Finding> = found.iter().filter(|f| f.rule.code == meta.code).collect();
         if own.is_empty() {
-            failures.push(format!("fail case {i} raised no {}:\n{}", meta.code, numbered(&p.text)));
+            failures.push(format!(
+                "fail case {i} raised no {}:\n{}",
+                meta.code,
+                numbered(&p.text)
+            ));
             continue;
         }
         for e in &p.expects {
-            let hit = found
-                .iter()
-                .any(|f| f.rule.code == e.code && f.start.line == e.line && f.severity == e.severity);
+            let hit = found.iter().any(|f| {
+                f.rule.code == e.code && f.start.line == e.line && f.severity == e.severity
+            });
             if !hit {
                 failures.push(format!(
                     "fail case {i}: expected {} {} on line {}, found:\n{}\n--- case ---\n{}",
                     e.severity,
                     e.code,
                     e.line,
-                    found.iter().map(|f| format!("  {} {} line {}: {}", f.severity, f.rule.code, f.start.line, f.message)).collect::<Vec<_>>().join("\n"),
+                    found
+                        .iter()
+                        .map(|f| format!(
+                            "  {} {} line {}: {}",
+                            f.severity, f.rule.code, f.start.line, f.message
+                        ))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
                     numbered(&p.text)
                 ));
             }
         }
         if !p.expects.is_empty() {
             for f in &own {
-                if !p.expects.iter().any(|e| e.line == f.start.line && e.code == f.rule.code) {
+                if !p
+                    .expects
+                    .iter()
+                    .any(|e| e.line == f.start.line && e.code == f.rule.code)
+                {
                     failures.push(format!(
                         "fail case {i}: unexpected {} on line {} ({}): mark it\n{}",
                         f.rule.code,
@@ -223,7 +267,13 @@ pub fn run_cases(
         let _ = writeln!(snapshot, "=== fail case {i} ===");
         snapshot.push_str(&render(&found, &source));
     }
-    assert!(failures.is_empty(), "{} failing case(s) for {}:\n\n{}", failures.len(), meta.code, failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing case(s) for {}:\n\n{}",
+        failures.len(),
+        meta.code,
+        failures.join("\n\n")
+    );
     snapshot
 }
 
@@ -246,7 +296,13 @@ fn unindent(text: &str) -> String {
         .unwrap_or(0);
     let mut out: String = text
         .lines()
-        .map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start() })
+        .map(|l| {
+            if l.len() >= indent {
+                &l[indent..]
+            } else {
+                l.trim_start()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     out.push('\n');
@@ -257,9 +313,16 @@ fn unindent(text: &str) -> String {
 fn markers(text: &str) -> Vec<(u32, String, Severity)> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        for (word, sev) in [("# error:", Severity::Error), ("# warning:", Severity::Warning), ("# info:", Severity::Info)] {
+        for (word, sev) in [
+            ("# error:", Severity::Error),
+            ("# warning:", Severity::Warning),
+            ("# info:", Severity::Info),
+        ] {
             if let Some(pos) = line.find(word) {
-                for code in line[pos + word.len()..].split([',', ' ']).filter(|c| c.starts_with("CL")) {
+                for code in line[pos + word.len()..]
+                    .split([',', ' '])
+                    .filter(|c| c.starts_with("CL"))
+                {
                     out.push((i as u32 + 1, code.to_string(), sev));
                 }
             }
@@ -270,7 +333,13 @@ fn markers(text: &str) -> Vec<(u32, String, Severity)> {
 
 /// The path of the key or value that starts on a line.
 fn path_on_line(root: &Node, source: &SourceFile, line: u32) -> Option<Vec<Seg>> {
-    fn walk(n: &Node, source: &SourceFile, line: u32, path: &mut Vec<Seg>, best: &mut Option<Vec<Seg>>) {
+    fn walk(
+        n: &Node,
+        source: &SourceFile,
+        line: u32,
+        path: &mut Vec<Seg>,
+        best: &mut Option<Vec<Seg>>,
+    ) {
         match &n.value {
             Value::Map(entries) => {
                 for e in entries {
@@ -309,7 +378,9 @@ fn merge(base: &mut Node, frag: &Node) {
                     continue;
                 }
                 match b.iter_mut().find(|e| e.key == fe.key) {
-                    Some(be) if be.value.is_map() && fe.value.is_map() => merge(&mut be.value, &fe.value),
+                    Some(be) if be.value.is_map() && fe.value.is_map() => {
+                        merge(&mut be.value, &fe.value)
+                    }
                     Some(be) => be.value = fe.value.clone(),
                     None => b.push(Entry {
                         key: fe.key.clone(),
@@ -412,7 +483,11 @@ fn scalar(n: &Node) -> String {
         Value::Int(i) => i.to_string(),
         Value::Float(f) => {
             let s = format_number(*f);
-            if s.contains(['.', 'e', 'i', 'n']) { s } else { format!("{s}.0") }
+            if s.contains(['.', 'e', 'i', 'n']) {
+                s
+            } else {
+                format!("{s}.0")
+            }
         }
         Value::Str(s) => scalar_str(s),
         Value::Map(_) => "{}".into(),
@@ -449,11 +524,26 @@ mod tests {
                 maxWeight: __remove__
             ",
         );
-        let doc = parse_stream(&p.text, &Budget::default()).documents.remove(0).root;
+        let doc = parse_stream(&p.text, &Budget::default())
+            .documents
+            .remove(0)
+            .root;
         let a = doc.at(&["spec", "analysis"]).unwrap();
         assert_eq!(a.get("stepWeight").unwrap().value, Value::Int(60));
         assert!(a.get("maxWeight").is_none());
-        let line = p.text.lines().position(|l| l.contains("stepWeight: 60")).unwrap() as u32 + 1;
-        assert_eq!(p.expects, vec![Expect { line, code: "CL201".into(), severity: Severity::Error }]);
+        let line = p
+            .text
+            .lines()
+            .position(|l| l.contains("stepWeight: 60"))
+            .unwrap() as u32
+            + 1;
+        assert_eq!(
+            p.expects,
+            vec![Expect {
+                line,
+                code: "CL201".into(),
+                severity: Severity::Error
+            }]
+        );
     }
 }

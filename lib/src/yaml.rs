@@ -347,10 +347,7 @@ pub fn parse_stream(text: &str, budget: &Budget) -> Stream {
     let mut doc_start = 0u32;
     let mut parser = Parser::new_from_str(body);
     let shift = |s: Span| Span::new(s.start + bom as u32, s.end + bom as u32);
-    loop {
-        let Some(next) = parser.next_event() else {
-            break;
-        };
+    while let Some(next) = parser.next_event() {
         let (event, raw_span) = match next {
             Ok(ev) => ev,
             Err(e) => {
@@ -502,7 +499,10 @@ impl Builder {
                 if !merges.is_empty() {
                     apply_merges(&mut entries, index, merges);
                 }
-                (Node::new(Value::Map(entries), Span::new(start, end)), anchor)
+                (
+                    Node::new(Value::Map(entries), Span::new(start, end)),
+                    anchor,
+                )
             }
         };
         if anchor != 0 {
@@ -537,21 +537,21 @@ impl Builder {
     ) -> Result<Option<Node>, YamlError> {
         self.count(1, span)?;
         // A key is kept as text; everything else is resolved.
-        if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
-            if key.is_none() {
-                let plain = style == ScalarStyle::Plain;
-                let merge = plain && text == "<<" && tag.is_none();
-                let text = if plain && tag.is_none() {
-                    match resolve_plain(&text) {
-                        Value::Bool(b) => b.to_string(),
-                        _ => text,
-                    }
-                } else {
-                    text
-                };
-                *key = Some(PendingKey { text, span, merge });
-                return Ok(None);
-            }
+        if let Some(Frame::Map { key, .. }) = self.stack.last_mut()
+            && key.is_none()
+        {
+            let plain = style == ScalarStyle::Plain;
+            let merge = plain && text == "<<" && tag.is_none();
+            let text = if plain && tag.is_none() {
+                match resolve_plain(&text) {
+                    Value::Bool(b) => b.to_string(),
+                    _ => text,
+                }
+            } else {
+                text
+            };
+            *key = Some(PendingKey { text, span, merge });
+            return Ok(None);
         }
         let value = resolve(text, style, tag);
         let node = Node::new(value, span);
@@ -651,7 +651,11 @@ fn find_key(entries: &[Entry], index: &Option<HashMap<String, usize>>, key: &str
 }
 
 /// Explicit keys win over merged ones; among merged mappings the first one wins.
-fn apply_merges(entries: &mut Vec<Entry>, index: Option<HashMap<String, usize>>, merges: Vec<Node>) {
+fn apply_merges(
+    entries: &mut Vec<Entry>,
+    index: Option<HashMap<String, usize>>,
+    merges: Vec<Node>,
+) {
     let mut seen: std::collections::HashSet<String> = match index {
         Some(ix) => ix.into_keys().collect(),
         None => entries.iter().map(|e| e.key.clone()).collect(),
@@ -670,24 +674,29 @@ fn apply_merges(entries: &mut Vec<Entry>, index: Option<HashMap<String, usize>>,
 fn count_nodes(node: &Node) -> usize {
     match &node.value {
         Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
-        Value::Map(entries) => 1 + entries.iter().map(|e| 1 + count_nodes(&e.value)).sum::<usize>(),
+        Value::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|e| 1 + count_nodes(&e.value))
+                .sum::<usize>()
+        }
         _ => 1,
     }
 }
 
 fn resolve(text: String, style: ScalarStyle, tag: Option<&Tag>) -> Value {
-    if let Some(tag) = tag {
-        if tag.handle() == "tag:yaml.org,2002:" || tag.handle() == "!!" {
-            return match tag.suffix() {
-                "str" | "binary" | "timestamp" => Value::Str(text),
-                "null" => Value::Null,
-                "bool" | "int" | "float" => match resolve_plain(&text) {
-                    v @ (Value::Bool(_) | Value::Int(_) | Value::Float(_)) => v,
-                    _ => Value::Str(text),
-                },
-                _ => resolve_by_style(text, style),
-            };
-        }
+    if let Some(tag) = tag
+        && (tag.handle() == "tag:yaml.org,2002:" || tag.handle() == "!!")
+    {
+        return match tag.suffix() {
+            "str" | "binary" | "timestamp" => Value::Str(text),
+            "null" => Value::Null,
+            "bool" | "int" | "float" => match resolve_plain(&text) {
+                v @ (Value::Bool(_) | Value::Int(_) | Value::Float(_)) => v,
+                _ => Value::Str(text),
+            },
+            _ => resolve_by_style(text, style),
+        };
     }
     resolve_by_style(text, style)
 }
@@ -733,10 +742,10 @@ pub fn resolve_plain(s: &str) -> Value {
     if let Some(i) = parse_int(t) {
         return Value::Int(i);
     }
-    if is_float(t) {
-        if let Ok(f) = t.parse::<f64>() {
-            return Value::Float(f);
-        }
+    if is_float(t)
+        && let Ok(f) = t.parse::<f64>()
+    {
+        return Value::Float(f);
     }
     Value::Str(String::new())
 }
@@ -820,7 +829,9 @@ mod tests {
 
     #[test]
     fn yaml11_scalars() {
-        let n = one("a: on\nb: yes\nc: NO\nd: \"on\"\ne: 0777\nf: ~\ng: 1.5\nh: 0x1F\ni: 1_000\nj: 08\nk: y\n");
+        let n = one(
+            "a: on\nb: yes\nc: NO\nd: \"on\"\ne: 0777\nf: ~\ng: 1.5\nh: 0x1F\ni: 1_000\nj: 08\nk: y\n",
+        );
         assert_eq!(n.get("a").unwrap().value, Value::Bool(true));
         assert_eq!(n.get("b").unwrap().value, Value::Bool(true));
         assert_eq!(n.get("c").unwrap().value, Value::Bool(false));

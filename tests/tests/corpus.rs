@@ -1,6 +1,11 @@
 //! Flagger's own examples: the complete ones raise no warning or error, the known-invalid ones
 //! are caught, and the fragments never break the linter.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,7 +17,11 @@ fn shared() -> PathBuf {
         return PathBuf::from(p);
     }
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    assert!(p.is_dir(), "the shared reference data is expected at {} (or set CANARYLINT_SHARED)", p.display());
+    assert!(
+        p.is_dir(),
+        "the shared reference data is expected at {} (or set CANARYLINT_SHARED)",
+        p.display()
+    );
     p
 }
 
@@ -38,13 +47,20 @@ fn lint(path: &Path) -> Vec<Finding> {
 }
 
 fn show(f: &Finding) -> String {
-    format!("{}:{}:{} {} {} {}", f.file, f.start.line, f.start.column, f.severity, f.rule.code, f.message)
+    format!(
+        "{}:{}:{} {} {} {}",
+        f.file, f.start.line, f.start.column, f.severity, f.rule.code, f.message
+    )
 }
 
 #[test]
 fn complete_examples_raise_no_warning_or_error() {
     let files = examples("");
-    assert!(files.len() >= 100, "expected the 101 complete examples, found {}", files.len());
+    assert!(
+        files.len() >= 100,
+        "expected the 101 complete examples, found {}",
+        files.len()
+    );
     let mut loud = Vec::new();
     for path in &files {
         for f in lint(path) {
@@ -53,7 +69,12 @@ fn complete_examples_raise_no_warning_or_error() {
             }
         }
     }
-    assert!(loud.is_empty(), "{} warnings/errors on Flagger's complete examples:\n{}", loud.len(), loud.join("\n"));
+    assert!(
+        loud.is_empty(),
+        "{} warnings/errors on Flagger's complete examples:\n{}",
+        loud.len(),
+        loud.join("\n")
+    );
 }
 
 #[test]

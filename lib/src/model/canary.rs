@@ -1,6 +1,8 @@
 //! Views of Flagger's Canary, MetricTemplate and AlertProvider.
 
-use super::{Field, PortRef, bool_field, map_field, map_list, num_field, port_field, str_field, str_list};
+use super::{
+    Field, PortRef, bool_field, map_field, map_list, num_field, port_field, str_field, str_list,
+};
 use crate::document::{Document, Kind};
 use crate::yaml::Node;
 
@@ -30,7 +32,11 @@ impl<'a> CanaryView<'a> {
         }
         Some(CanaryView {
             doc,
-            node: doc.root.get("spec").filter(|s| s.is_map()).unwrap_or(&EMPTY),
+            node: doc
+                .root
+                .get("spec")
+                .filter(|s| s.is_map())
+                .unwrap_or(&EMPTY),
         })
     }
 
@@ -150,7 +156,9 @@ impl<'a> ServiceView<'a> {
     }
     /// `service.gatewayRefs` (Gateway API).
     pub fn gateway_refs(&self) -> Vec<RefView<'a>> {
-        map_list(self.node, "gatewayRefs").map(|node| RefView { node }).collect()
+        map_list(self.node, "gatewayRefs")
+            .map(|node| RefView { node })
+            .collect()
     }
     pub fn gateway_refs_node(&self) -> Option<&'a Node> {
         self.node.get("gatewayRefs")
@@ -190,7 +198,12 @@ impl<'a> AnalysisView<'a> {
         let items = list
             .items()
             .iter()
-            .filter_map(|n| Some(Field { value: n.as_f64()?, node: n }))
+            .filter_map(|n| {
+                Some(Field {
+                    value: n.as_f64()?,
+                    node: n,
+                })
+            })
             .collect();
         Some((list, items))
     }
@@ -201,13 +214,19 @@ impl<'a> AnalysisView<'a> {
     }
 
     pub fn metrics(&self) -> Vec<MetricView<'a>> {
-        map_list(self.node, "metrics").map(|node| MetricView { node }).collect()
+        map_list(self.node, "metrics")
+            .map(|node| MetricView { node })
+            .collect()
     }
     pub fn webhooks(&self) -> Vec<HookView<'a>> {
-        map_list(self.node, "webhooks").map(|node| HookView { node }).collect()
+        map_list(self.node, "webhooks")
+            .map(|node| HookView { node })
+            .collect()
     }
     pub fn alerts(&self) -> Vec<AlertView<'a>> {
-        map_list(self.node, "alerts").map(|node| AlertView { node }).collect()
+        map_list(self.node, "alerts")
+            .map(|node| AlertView { node })
+            .collect()
     }
 }
 

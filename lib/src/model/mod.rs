@@ -80,7 +80,12 @@ pub fn str_list<'a>(node: &'a Node, key: &str) -> Vec<Field<'a, &'a str>> {
         .map(|l| {
             l.items()
                 .iter()
-                .filter_map(|n| Some(Field { value: n.as_str()?, node: n }))
+                .filter_map(|n| {
+                    Some(Field {
+                        value: n.as_str()?,
+                        node: n,
+                    })
+                })
                 .collect()
         })
         .unwrap_or_default()

@@ -144,7 +144,10 @@ impl Object {
         namespace: &str,
         source: Option<&SourceFile>,
     ) -> Option<Object> {
-        let name = root.at(&["metadata", "name"]).and_then(Node::as_str)?.to_string();
+        let name = root
+            .at(&["metadata", "name"])
+            .and_then(Node::as_str)?
+            .to_string();
         let loc = |span: Span| source.map(|s| Location::new(s, span));
         let spec = root.get("spec");
         let data = match kind {
@@ -194,7 +197,11 @@ impl Object {
                     .unwrap_or_default()
                     .iter()
                     .map(|c| ContainerInfo {
-                        name: c.get("name").and_then(Node::as_str).unwrap_or("").to_string(),
+                        name: c
+                            .get("name")
+                            .and_then(Node::as_str)
+                            .unwrap_or("")
+                            .to_string(),
                         ports: c
                             .get("ports")
                             .map(Node::items)
@@ -255,9 +262,8 @@ impl Object {
                 ObjectData::Scaler(ScalerInfo {
                     target_api_version: s("apiVersion"),
                     // A ScaledObject's target defaults to a Deployment.
-                    target_kind: s("kind").or_else(|| {
-                        (kind == Kind::ScaledObject).then(|| "Deployment".to_string())
-                    }),
+                    target_kind: s("kind")
+                        .or_else(|| (kind == Kind::ScaledObject).then(|| "Deployment".to_string())),
                     target_name: s("name"),
                 })
             }
@@ -270,7 +276,11 @@ impl Object {
             }),
             Kind::Canary => {
                 let t = spec.and_then(|s| s.get("targetRef"));
-                let s = |k: &str| t.and_then(|t| t.get(k)).and_then(Node::as_str).map(str::to_string);
+                let s = |k: &str| {
+                    t.and_then(|t| t.get(k))
+                        .and_then(Node::as_str)
+                        .map(str::to_string)
+                };
                 let strings = |key: &str| -> Vec<String> {
                     spec.and_then(|sp| sp.at(&["service", key]))
                         .map(Node::items)

@@ -1,0 +1,27 @@
+//! The commands, one module each.
+
+pub mod check;
+pub mod explain;
+pub mod rules;
+
+use crate::args::Command;
+use crate::error::{CliError, Status};
+
+/// Runs a parsed command.
+pub fn dispatch(command: Command) -> Result<Status, CliError> {
+    match command {
+        Command::Check(args) => check::run(&args),
+        Command::Rules(args) => rules::run(&args),
+        Command::Explain(args) => explain::run(&args),
+    }
+}
+
+/// The status of a command once its output is written. A reader that went away early
+/// (`canarylint rules | head`) does not change the status.
+pub(crate) fn finish(written: std::io::Result<()>, status: Status) -> Result<Status, CliError> {
+    match written {
+        Ok(()) => Ok(status),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(status),
+        Err(e) => Err(CliError::Output(e)),
+    }
+}
