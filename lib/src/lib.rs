@@ -14,6 +14,7 @@ pub mod finding;
 pub mod inventory;
 pub mod linter;
 pub mod model;
+pub mod plan;
 pub mod rule;
 pub mod schema;
 pub mod source;
