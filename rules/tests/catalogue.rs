@@ -11,14 +11,19 @@ fn codes_are_unique_and_sorted() {
     let mut sorted = codes.clone();
     sorted.sort();
     sorted.dedup();
-    assert_eq!(codes, sorted, "ALL must be sorted by code, without duplicates");
+    assert_eq!(
+        codes, sorted,
+        "ALL must be sorted by code, without duplicates"
+    );
 }
 
 fn camel(slug: &str) -> String {
     slug.split('-')
         .map(|w| {
             let mut c = w.chars();
-            c.next().map_or(String::new(), |f| f.to_ascii_uppercase().to_string() + c.as_str())
+            c.next().map_or(String::new(), |f| {
+                f.to_ascii_uppercase().to_string() + c.as_str()
+            })
         })
         .collect()
 }
@@ -27,11 +32,33 @@ fn camel(slug: &str) -> String {
 fn names_agree_with_slugs() {
     for r in ALL {
         let m = r.meta();
-        assert!(m.code.len() == 5 && m.code.starts_with("CL"), "{}: bad code", m.code);
-        assert!(m.slug.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{}: slug must be kebab-case", m.code);
-        assert_eq!(m.type_name, camel(m.slug), "{}: the type must be the slug in UpperCamelCase", m.code);
-        let file = std::path::Path::new(m.file).file_stem().unwrap().to_string_lossy().to_string();
-        assert_eq!(file, m.slug.replace('-', "_"), "{}: the file must be the slug in snake_case", m.code);
+        assert!(
+            m.code.len() == 5 && m.code.starts_with("CL"),
+            "{}: bad code",
+            m.code
+        );
+        assert!(
+            m.slug.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+            "{}: slug must be kebab-case",
+            m.code
+        );
+        assert_eq!(
+            m.type_name,
+            camel(m.slug),
+            "{}: the type must be the slug in UpperCamelCase",
+            m.code
+        );
+        let file = std::path::Path::new(m.file)
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        assert_eq!(
+            file,
+            m.slug.replace('-', "_"),
+            "{}: the file must be the slug in snake_case",
+            m.code
+        );
         let group = match &m.code[2..3] {
             "0" => "schema",
             "1" => "routing",
@@ -41,7 +68,12 @@ fn names_agree_with_slugs() {
             "5" => "policy",
             g => panic!("{}: unknown group {g}", m.code),
         };
-        assert!(m.file.contains(&format!("/{group}/")), "{}: belongs in src/{group}/, is in {}", m.code, m.file);
+        assert!(
+            m.file.contains(&format!("/{group}/")),
+            "{}: belongs in src/{group}/, is in {}",
+            m.code,
+            m.file
+        );
     }
 }
 
@@ -49,12 +81,30 @@ fn names_agree_with_slugs() {
 fn every_rule_is_documented() {
     for r in ALL {
         let m = r.meta();
-        for h in ["What it does", "Why is this bad?", "Example", "Use instead", "Flagger behaviour"] {
+        for h in [
+            "What it does",
+            "Why is this bad?",
+            "Example",
+            "Use instead",
+            "Flagger behaviour",
+        ] {
             let s = m.section(h).unwrap_or_default();
-            assert!(!s.is_empty(), "{}: the documentation needs a `### {h}` section", m.code);
+            assert!(
+                !s.is_empty(),
+                "{}: the documentation needs a `### {h}` section",
+                m.code
+            );
         }
-        assert!(!m.summary.ends_with('.'), "{}: the summary has no trailing period", m.code);
-        assert!(m.summary.len() <= 120, "{}: the summary fits 120 characters", m.code);
+        assert!(
+            !m.summary.ends_with('.'),
+            "{}: the summary has no trailing period",
+            m.code
+        );
+        assert!(
+            m.summary.len() <= 120,
+            "{}: the summary fits 120 characters",
+            m.code
+        );
     }
 }
 
@@ -69,9 +119,16 @@ fn examples_trigger_their_rule_and_fixes_are_clean() {
             continue;
         };
         checked += 1;
-        assert!(bad.contains("kind:"), "{}: the Example yaml was not extracted: {bad:?}", m.code);
+        assert!(
+            bad.contains("kind:"),
+            "{}: the Example yaml was not extracted: {bad:?}",
+            m.code
+        );
         let (_, found) = lint_text(&[*r], "example.yaml", &bad);
-        if !found.iter().any(|f| f.rule.code == m.code || (m.code == "CL100" && f.rule.code == "CL100")) {
+        if !found
+            .iter()
+            .any(|f| f.rule.code == m.code || (m.code == "CL100" && f.rule.code == "CL100"))
+        {
             // CL100 is reported by the reference rules on its behalf.
             let (_, all) = lint_text(ALL, "example.yaml", &bad);
             if !all.iter().any(|f| f.rule.code == m.code) {
@@ -91,7 +148,11 @@ fn examples_trigger_their_rule_and_fixes_are_clean() {
             .map(|f| format!("{} line {}: {}", f.rule.code, f.start.line, f.message))
             .collect();
         if !loud.is_empty() {
-            failures.push(format!("{}: Use instead is not clean:\n  {}", m.code, loud.join("\n  ")));
+            failures.push(format!(
+                "{}: Use instead is not clean:\n  {}",
+                m.code,
+                loud.join("\n  ")
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -104,21 +165,47 @@ fn messages_follow_the_conventions() {
     let mut failures = Vec::new();
     for r in ALL {
         let m = r.meta();
-        let Some(bad) = m.example("Example") else { continue };
+        let Some(bad) = m.example("Example") else {
+            continue;
+        };
         let (_, found) = lint_text(ALL, "example.yaml", &bad);
         for f in found {
             if f.message.ends_with('.') {
-                failures.push(format!("{}: message ends with a period: {}", f.rule.code, f.message));
+                failures.push(format!(
+                    "{}: message ends with a period: {}",
+                    f.rule.code, f.message
+                ));
             }
             if f.message.chars().next().is_some_and(|c| c.is_uppercase())
-                && !f.message.starts_with(|c: char| c.is_uppercase() && f.message.split_whitespace().next().is_some_and(|w| w.chars().skip(1).any(|c| c.is_uppercase() || c.is_ascii_digit())))
-                && !["Istio", "Deployment", "DaemonSet", "Knative", "Gateway", "Service"].iter().any(|k| f.message.starts_with(k))
+                && !f.message.starts_with(|c: char| {
+                    c.is_uppercase()
+                        && f.message.split_whitespace().next().is_some_and(|w| {
+                            w.chars()
+                                .skip(1)
+                                .any(|c| c.is_uppercase() || c.is_ascii_digit())
+                        })
+                })
+                && ![
+                    "Istio",
+                    "Deployment",
+                    "DaemonSet",
+                    "Knative",
+                    "Gateway",
+                    "Service",
+                ]
+                .iter()
+                .any(|k| f.message.starts_with(k))
             {
-                failures.push(format!("{}: message starts upper-case: {}", f.rule.code, f.message));
+                failures.push(format!(
+                    "{}: message starts upper-case: {}",
+                    f.rule.code, f.message
+                ));
             }
             match &f.help {
                 None => failures.push(format!("{}: no help line for: {}", f.rule.code, f.message)),
-                Some(h) if h.ends_with('.') => failures.push(format!("{}: help ends with a period: {h}", f.rule.code)),
+                Some(h) if h.ends_with('.') => {
+                    failures.push(format!("{}: help ends with a period: {h}", f.rule.code))
+                }
                 _ => {}
             }
         }
@@ -131,7 +218,9 @@ fn fixes_remove_their_finding() {
     let mut failures = Vec::new();
     for r in ALL {
         let m = r.meta();
-        let Some(bad) = m.example("Example") else { continue };
+        let Some(bad) = m.example("Example") else {
+            continue;
+        };
         let (_, found) = lint_text(&[*r], "example.yaml", &bad);
         for f in found.iter().filter(|f| f.rule.code == m.code) {
             let Some(fix) = &f.fix else { continue };
@@ -142,16 +231,32 @@ fn fixes_remove_their_finding() {
                 text.replace_range(e.span.range(), &e.replacement);
             }
             let (_, after) = lint_text(&[*r], "fixed.yaml", &text);
-            if after.iter().any(|g| g.rule.code == m.code && g.path == f.path) {
-                failures.push(format!("{}: fix `{}` leaves the finding:\n{text}", m.code, fix.title));
+            if after
+                .iter()
+                .any(|g| g.rule.code == m.code && g.path == f.path)
+            {
+                failures.push(format!(
+                    "{}: fix `{}` leaves the finding:\n{text}",
+                    m.code, fix.title
+                ));
             }
             let (_, parse) = lint_text(ALL, "fixed.yaml", &text);
             if parse.iter().any(|g| g.rule.code == "CL000") {
-                failures.push(format!("{}: fix `{}` breaks the YAML:\n{text}", m.code, fix.title));
+                failures.push(format!(
+                    "{}: fix `{}` breaks the YAML:\n{text}",
+                    m.code, fix.title
+                ));
             }
         }
-        if m.fix == canarylint::FixAvailability::Always && found.iter().any(|f| f.rule.code == m.code && f.fix.is_none()) {
-            failures.push(format!("{}: declared always fixable, but a finding has no fix", m.code));
+        if m.fix == canarylint::FixAvailability::Always
+            && found
+                .iter()
+                .any(|f| f.rule.code == m.code && f.fix.is_none())
+        {
+            failures.push(format!(
+                "{}: declared always fixable, but a finding has no fix",
+                m.code
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -117,29 +117,55 @@ impl Rule for GatewayNotFound {
         if !cx.provider().is_some_and(|p| p.is_istio()) {
             return;
         }
-        let Some(service) = canary.service() else { return };
+        let Some(service) = canary.service() else {
+            return;
+        };
         let ns = cx.namespace();
         for g in service.gateways() {
             match resolve_gateway(g.value, ns) {
                 GatewayRef::Mesh => {}
                 GatewayRef::Invalid(why) => {
-                    cx.report(At::Value(g.node), format!("gateway reference \"{}\" is not valid: {why}", g.value))
-                        .help("write the Gateway as `namespace/name`, or `mesh` for in-cluster traffic");
+                    cx.report(
+                        At::Value(g.node),
+                        format!("gateway reference \"{}\" is not valid: {why}", g.value),
+                    )
+                    .help(
+                        "write the Gateway as `namespace/name`, or `mesh` for in-cluster traffic",
+                    );
                 }
-                GatewayRef::Named { namespace, name, legacy } => {
+                GatewayRef::Named {
+                    namespace,
+                    name,
+                    legacy,
+                } => {
                     match cx.lookup(Kind::IstioGateway, &namespace, &name) {
                         Lookup::Found(_) => {}
                         Lookup::Unknown => {
-                            if cx.lookup(Kind::GatewayApiGateway, &namespace, &name).found().is_none() {
-                                unresolved_reference::report(cx, At::Value(g.node), Kind::IstioGateway, &namespace, &name);
+                            if cx
+                                .lookup(Kind::GatewayApiGateway, &namespace, &name)
+                                .found()
+                                .is_none()
+                            {
+                                unresolved_reference::report(
+                                    cx,
+                                    At::Value(g.node),
+                                    Kind::IstioGateway,
+                                    &namespace,
+                                    &name,
+                                );
                             }
                         }
                         Lookup::Absent => {
-                            if cx.lookup(Kind::GatewayApiGateway, &namespace, &name).found().is_some() {
+                            if cx
+                                .lookup(Kind::GatewayApiGateway, &namespace, &name)
+                                .found()
+                                .is_some()
+                            {
                                 continue;
                             }
                             let names = cx.inventory.names(Kind::IstioGateway, &namespace);
-                            let near = did_you_mean(&name, names.iter().copied()).map(str::to_string);
+                            let near =
+                                did_you_mean(&name, names.iter().copied()).map(str::to_string);
                             let elsewhere: Vec<String> = cx
                                 .inventory
                                 .all(Kind::IstioGateway)
@@ -148,13 +174,20 @@ impl Rule for GatewayNotFound {
                                 .collect();
                             let help = match (near, elsewhere.first()) {
                                 (Some(n), _) => format!("did you mean `{namespace}/{n}`?"),
-                                (None, Some(e)) => format!("a Gateway of that name exists as `{e}`: write the namespace"),
-                                (None, None) => format!("create the Gateway, or reference one of namespace {namespace}: {}", names.join(", ")),
+                                (None, Some(e)) => format!(
+                                    "a Gateway of that name exists as `{e}`: write the namespace"
+                                ),
+                                (None, None) => format!(
+                                    "create the Gateway, or reference one of namespace {namespace}: {}",
+                                    names.join(", ")
+                                ),
                             };
                             let how = if g.value.contains('/') {
                                 String::new()
                             } else {
-                                format!(" (a name without namespace is looked up in the Canary's namespace, {ns})")
+                                format!(
+                                    " (a name without namespace is looked up in the Canary's namespace, {ns})"
+                                )
                             };
                             cx.report(
                                 At::Value(g.node),
@@ -169,7 +202,9 @@ impl Rule for GatewayNotFound {
                             format!("\"{}\" uses the legacy gateway name form", g.value),
                         )
                         .severity(Severity::Info)
-                        .help(format!("write `{namespace}/{name}`, the form istiod recommends"));
+                        .help(format!(
+                            "write `{namespace}/{name}`, the form istiod recommends"
+                        ));
                     }
                 }
             }
@@ -195,7 +230,9 @@ spec:
     fn cases() {
         let g = |f: &str| format!("{f}{GATEWAY}");
         let pass = [
-            g("spec:\n  service:\n    gateways: [istio-system/public-gateway, mesh]\n    hosts: [app.example.com]\n"),
+            g(
+                "spec:\n  service:\n    gateways: [istio-system/public-gateway, mesh]\n    hosts: [app.example.com]\n",
+            ),
             "spec:\n  service:\n    gateways: [mesh]\n".to_string(),
         ];
         let fail = [

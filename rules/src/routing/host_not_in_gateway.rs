@@ -1,7 +1,7 @@
 use canarylint::model::Object;
 use canarylint::{At, Cx, Kind, Lookup, Rule, declare_rule};
 
-use super::{GatewayRef, offered_hosts, resolve_gateway};
+use super::{GatewayRef, is_cluster_internal, offered_hosts, resolve_gateway};
 use crate::helpers::hosts_overlap;
 
 declare_rule! {
@@ -114,21 +114,15 @@ declare_rule! {
     provider_specific: true,
 }
 
-/// A name the mesh resolves: a short name, `name.ns`, or a `.svc` name.
-fn is_cluster_internal(host: &str, namespace: &str) -> bool {
-    !host.contains('.')
-        || host.ends_with(".svc.cluster.local")
-        || host.ends_with(".svc")
-        || host.strip_suffix(namespace).is_some_and(|p| p.ends_with('.') && !p[..p.len() - 1].contains('.'))
-}
-
 impl Rule for HostNotInGateway {
     fn check(&self, cx: &mut Cx<'_, '_>) {
         let Some(canary) = cx.canary() else { return };
         if !cx.provider().is_some_and(|p| p.is_istio()) {
             return;
         }
-        let Some(service) = canary.service() else { return };
+        let Some(service) = canary.service() else {
+            return;
+        };
         let ns = cx.namespace();
         let mut gateways: Vec<&Object> = Vec::new();
         let mut mesh = false;
@@ -136,10 +130,14 @@ impl Rule for HostNotInGateway {
             match resolve_gateway(g.value, ns) {
                 GatewayRef::Mesh => mesh = true,
                 GatewayRef::Invalid(_) => {}
-                GatewayRef::Named { namespace, name, .. } => {
+                GatewayRef::Named {
+                    namespace, name, ..
+                } => {
                     let found = match cx.lookup(Kind::IstioGateway, &namespace, &name) {
                         Lookup::Found(o) => Some(o),
-                        _ => cx.lookup(Kind::GatewayApiGateway, &namespace, &name).found(),
+                        _ => cx
+                            .lookup(Kind::GatewayApiGateway, &namespace, &name)
+                            .found(),
                     };
                     match found {
                         Some(o) => gateways.push(o),
@@ -152,8 +150,10 @@ impl Rule for HostNotInGateway {
         if gateways.is_empty() {
             return;
         }
-        let offered: Vec<(&Object, Vec<String>)> =
-            gateways.iter().map(|g| (*g, offered_hosts(g, ns))).collect();
+        let offered: Vec<(&Object, Vec<String>)> = gateways
+            .iter()
+            .map(|g| (*g, offered_hosts(g, ns)))
+            .collect();
         for h in service.hosts() {
             if mesh && is_cluster_internal(h.value, ns) {
                 continue;
@@ -162,15 +162,26 @@ impl Rule for HostNotInGateway {
                 .then(|| format!("{}.{ns}.svc.cluster.local", h.value));
             let served = offered.iter().any(|(_, hosts)| {
                 hosts.iter().any(|s| {
-                    hosts_overlap(h.value, s) || expanded.as_deref().is_some_and(|e| hosts_overlap(e, s))
+                    hosts_overlap(h.value, s)
+                        || expanded.as_deref().is_some_and(|e| hosts_overlap(e, s))
                 })
             });
             if served {
                 continue;
             }
-            let names: Vec<String> = gateways.iter().map(|g| format!("{}/{}", g.namespace, g.name)).collect();
-            let all_hosts: Vec<String> = offered.iter().flat_map(|(_, h)| h.iter().cloned()).collect();
-            let shown = if all_hosts.is_empty() { "none for this namespace".to_string() } else { all_hosts.join(", ") };
+            let names: Vec<String> = gateways
+                .iter()
+                .map(|g| format!("{}/{}", g.namespace, g.name))
+                .collect();
+            let all_hosts: Vec<String> = offered
+                .iter()
+                .flat_map(|(_, h)| h.iter().cloned())
+                .collect();
+            let shown = if all_hosts.is_empty() {
+                "none for this namespace".to_string()
+            } else {
+                all_hosts.join(", ")
+            };
             let mut r = cx
                 .report(
                     At::Value(h.node),
@@ -185,7 +196,10 @@ impl Rule for HostNotInGateway {
                 let loc = g
                     .as_istio_gateway()
                     .and_then(|i| i.servers.iter().find_map(|s| s.hosts_location.clone()))
-                    .or_else(|| g.as_gateway_api().and_then(|a| a.listeners_location.clone()))
+                    .or_else(|| {
+                        g.as_gateway_api()
+                            .and_then(|a| a.listeners_location.clone())
+                    })
                     .or_else(|| g.origin.clone());
                 r = r.related(loc, format!("hosts of gateway {}/{}", g.namespace, g.name));
             }
@@ -218,8 +232,12 @@ spec:
             "spec:\n  service:\n    gateways: [istio-system/other-gateway]\n    hosts: [app.example.org]\n".to_string(),
         ];
         let fail = [
-            g("spec:\n  service:\n    gateways: [istio-system/public-gateway, mesh]\n    hosts:\n      - app.example.com\n      - example.com # error: CL102\n"),
-            g("spec:\n  service:\n    gateways: [istio-system/public-gateway]\n    hosts:\n      - private.example.net # error: CL102\n      - app.example.org # error: CL102\n"),
+            g(
+                "spec:\n  service:\n    gateways: [istio-system/public-gateway, mesh]\n    hosts:\n      - app.example.com\n      - example.com # error: CL102\n",
+            ),
+            g(
+                "spec:\n  service:\n    gateways: [istio-system/public-gateway]\n    hosts:\n      - private.example.net # error: CL102\n      - app.example.org # error: CL102\n",
+            ),
         ];
         let pass: Vec<&str> = pass.iter().map(String::as_str).collect();
         let fail: Vec<&str> = fail.iter().map(String::as_str).collect();

@@ -80,13 +80,22 @@ pub fn host_problem(host: &str) -> Option<(String, String)> {
     }
     if let Some((scheme, rest)) = host.split_once("://") {
         let bare = rest.split(['/', ':']).next().unwrap_or(rest);
-        return Some((format!("has a scheme ({scheme}://)"), format!("write the bare host: {bare}")));
+        return Some((
+            format!("has a scheme ({scheme}://)"),
+            format!("write the bare host: {bare}"),
+        ));
     }
     if let Some(i) = host.find('/') {
-        return Some(("has a path".into(), format!("write the bare host: {}", &host[..i])));
+        return Some((
+            "has a path".into(),
+            format!("write the bare host: {}", &host[..i]),
+        ));
     }
     if let Some((h, _)) = host.rsplit_once(':') {
-        return Some(("has a port".into(), format!("write the host without port: {h}")));
+        return Some((
+            "has a port".into(),
+            format!("write the host without port: {h}"),
+        ));
     }
     if host.bytes().any(|b| b.is_ascii_uppercase()) {
         return Some((
@@ -99,19 +108,30 @@ pub fn host_problem(host: &str) -> Option<(String, String)> {
         None => host,
     };
     if body.contains('*') {
-        return Some(("has a wildcard that is not the leading `*`".into(), "use a wildcard only at the start, as in *.example.com".into()));
+        return Some((
+            "has a wildcard that is not the leading `*`".into(),
+            "use a wildcard only at the start, as in *.example.com".into(),
+        ));
     }
     if host.len() > 253 || body.is_empty() {
-        return Some(("is not a valid DNS name".into(), "use a DNS name such as app.example.com".into()));
+        return Some((
+            "is not a valid DNS name".into(),
+            "use a DNS name such as app.example.com".into(),
+        ));
     }
     for label in body.split('.') {
         let ok = !label.is_empty()
             && label.len() <= 63
-            && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !label.starts_with('-')
             && !label.ends_with('-');
         if !ok {
-            return Some((format!("has the label \"{label}\", which is not a DNS-1123 label"), "use lower-case letters, digits and '-' in each label".into()));
+            return Some((
+                format!("has the label \"{label}\", which is not a DNS-1123 label"),
+                "use lower-case letters, digits and '-' in each label".into(),
+            ));
         }
     }
     None
@@ -120,13 +140,19 @@ pub fn host_problem(host: &str) -> Option<(String, String)> {
 impl Rule for InvalidHost {
     fn check(&self, cx: &mut Cx<'_, '_>) {
         let Some(canary) = cx.canary() else { return };
-        if !cx.provider().is_some_and(|p| p.is_istio() || p.is_gateway_api()) {
+        if !cx
+            .provider()
+            .is_some_and(|p| p.is_istio() || p.is_gateway_api())
+        {
             return;
         }
-        let Some(service) = canary.service() else { return };
+        let Some(service) = canary.service() else {
+            return;
+        };
         for h in service.hosts() {
             if let Some((why, help)) = host_problem(h.value) {
-                cx.report(At::Value(h.node), format!("host \"{}\" {why}", h.value)).help(help);
+                cx.report(At::Value(h.node), format!("host \"{}\" {why}", h.value))
+                    .help(help);
             }
         }
     }
@@ -138,8 +164,15 @@ mod tests {
     fn cases() {
         crate::test_support::check(
             &super::InvalidHost,
-            &["spec:\n  service:\n    hosts: [app.example.com, \"*.example.com\", \"*\", podinfo]\n"],
-            &["spec:\n  service:\n    hosts:\n      - https://app.example.com/ # error: CL104\n      - app.example.com:443 # error: CL104\n      - App.example.com # error: CL104\n      - app.*.com # error: CL104\n      - app_1.example.com # error: CL104\n"],
+            // Each list on its own: istiod also refuses overlapping hosts and `*` bound to mesh (CL110).
+            &[
+                "spec:\n  service:\n    hosts: [app.example.com, podinfo]\n",
+                "spec:\n  service:\n    hosts: [\"*.example.com\"]\n",
+                "spec:\n  service:\n    gateways: [istio-system/public-gateway]\n    hosts: [\"*\"]\n",
+            ],
+            &[
+                "spec:\n  service:\n    hosts:\n      - https://app.example.com/ # error: CL104\n      - app.example.com:443 # error: CL104\n      - App.example.com # error: CL104\n      - app.*.com # error: CL104\n      - app_1.example.com # error: CL104\n",
+            ],
         );
     }
 }

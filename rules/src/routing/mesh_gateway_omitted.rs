@@ -78,8 +78,12 @@ impl Rule for MeshGatewayOmitted {
         if !cx.provider().is_some_and(|p| p.is_istio()) {
             return;
         }
-        let Some(service) = canary.service() else { return };
-        let Some(list) = service.gateways_node() else { return };
+        let Some(service) = canary.service() else {
+            return;
+        };
+        let Some(list) = service.gateways_node() else {
+            return;
+        };
         let items = service.gateways();
         if items.is_empty() || items.iter().any(|g| g.value == "mesh") {
             return;
@@ -107,7 +111,9 @@ fn add_mesh(cx: &Cx<'_, '_>, list: &canarylint::Node) -> Option<Fix> {
         }
     } else {
         // Block list: a new `- mesh` line with the same indentation as the last item.
-        let line_start = text[..last.span.start as usize].rfind('\n').map_or(0, |i| i + 1);
+        let line_start = text[..last.span.start as usize]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
         let dash = text[line_start..last.span.start as usize].rfind('-')? + line_start;
         let indent = &text[line_start..dash];
         let line_end = text[last.span.end as usize..]

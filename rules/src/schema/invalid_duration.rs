@@ -77,37 +77,80 @@ impl Rule for InvalidDuration {
         };
         if let Some(a) = canary.analysis() {
             if let Some(i) = a.interval() {
-                check(cx, i, "analysis.interval", true, "Flagger silently uses 60s instead");
+                check(
+                    cx,
+                    i,
+                    "analysis.interval",
+                    true,
+                    "Flagger silently uses 60s instead",
+                );
             }
             for m in a.metrics() {
                 if let Some(i) = m.interval() {
-                    check(cx, i, "metric interval", true, "the metric query gets an unusable range");
+                    check(
+                        cx,
+                        i,
+                        "metric interval",
+                        true,
+                        "the metric query gets an unusable range",
+                    );
                 }
             }
             for w in a.webhooks() {
                 if let Some(t) = w.timeout() {
-                    check(cx, t, "webhook timeout", true, "Flagger silently uses 10s instead");
+                    check(
+                        cx,
+                        t,
+                        "webhook timeout",
+                        true,
+                        "Flagger silently uses 10s instead",
+                    );
                 }
             }
         }
         if let Some(s) = canary.service() {
             if let Some(t) = s.timeout() {
-                check(cx, t, "service.timeout", false, "the generated VirtualService is rejected");
+                check(
+                    cx,
+                    t,
+                    "service.timeout",
+                    false,
+                    "the generated VirtualService is rejected",
+                );
             }
-            if let Some(t) = s.retries().and_then(|r| canarylint::model::str_field(r, "perTryTimeout")) {
-                check(cx, t, "retries.perTryTimeout", false, "the generated VirtualService is rejected");
+            if let Some(t) = s
+                .retries()
+                .and_then(|r| canarylint::model::str_field(r, "perTryTimeout"))
+            {
+                check(
+                    cx,
+                    t,
+                    "retries.perTryTimeout",
+                    false,
+                    "the generated VirtualService is rejected",
+                );
             }
         }
     }
 }
 
-fn check(cx: &mut Cx<'_, '_>, f: Field<'_, &str>, what: &str, crd_pattern: bool, consequence: &str) {
+fn check(
+    cx: &mut Cx<'_, '_>,
+    f: Field<'_, &str>,
+    what: &str,
+    crd_pattern: bool,
+    consequence: &str,
+) {
     if crd_pattern && !matches_crd_duration(f.value) {
         let hint = go_duration(f.value)
             .filter(|s| *s >= 1.0 && s.fract() == 0.0)
             .map(|s| {
                 let s = s as i64;
-                if s % 60 == 0 { format!("write {}m", s / 60) } else { format!("write {s}s") }
+                if s % 60 == 0 {
+                    format!("write {}m", s / 60)
+                } else {
+                    format!("write {s}s")
+                }
             })
             .unwrap_or_else(|| "write a number of seconds or minutes, such as 30s or 5m".into());
         cx.report(
@@ -120,7 +163,10 @@ fn check(cx: &mut Cx<'_, '_>, f: Field<'_, &str>, what: &str, crd_pattern: bool,
     if go_duration(f.value).is_none() {
         cx.report(
             At::Value(f.node),
-            format!("{what} \"{}\" is not a valid duration: {consequence}", f.value),
+            format!(
+                "{what} \"{}\" is not a valid duration: {consequence}",
+                f.value
+            ),
         )
         .help("write a Go duration such as 30s, 1m or 1m30s");
     }
@@ -132,8 +178,7 @@ mod tests {
     fn cases() {
         crate::test_support::check(
             &super::InvalidDuration,
-            &[
-                "
+            &["
                 spec:
                   analysis:
                     interval: 1m30s
@@ -142,8 +187,7 @@ mod tests {
                     retries:
                       attempts: 3
                       perTryTimeout: 5s
-                ",
-            ],
+                "],
             &[
                 "
                 spec:

@@ -1,10 +1,16 @@
 //! CL0xx: documents and the CRD schema.
 
+mod duplicate_name;
+mod duplicate_target;
+mod interval_clamped;
 mod invalid_duration;
 mod parse_error;
 mod schema_violation;
 mod unknown_field;
 
+pub use duplicate_name::DuplicateName;
+pub use duplicate_target::DuplicateTarget;
+pub use interval_clamped::IntervalClamped;
 pub use invalid_duration::InvalidDuration;
 pub use parse_error::ParseError;
 pub use schema_violation::SchemaViolation;

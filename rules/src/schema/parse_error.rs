@@ -63,8 +63,13 @@ declare_rule! {
 impl Rule for ParseError {
     fn check_file(&self, cx: &mut FileCx<'_, '_>) {
         let problems = cx.file.problems.clone();
-        for p in problems {
-            let help = if p.first.is_some() {
+        for mut p in problems {
+            if p.message.contains("tab") {
+                p.span = tab_near(&cx.file.source.text, p.span);
+            }
+            let help = if p.message.contains("tab") {
+                "indent with spaces: YAML does not allow tabs for indentation"
+            } else if p.first.is_some() {
                 "remove one of the two keys; only the last one would be kept"
             } else if p.message.contains("not a Kubernetes object") {
                 "give the document apiVersion and kind, or move it to a file of its own"
@@ -82,20 +87,32 @@ impl Rule for ParseError {
     }
 }
 
+/// The parser reports a tab where the scalar before it started; point at the tab itself.
+fn tab_near(text: &str, span: canarylint::Span) -> canarylint::Span {
+    let from = span.start as usize;
+    let window_end = text[from.min(text.len())..]
+        .match_indices('\n')
+        .nth(2)
+        .map_or(text.len(), |(i, _)| from + i);
+    match text.get(from..window_end).and_then(|w| w.find('\t')) {
+        Some(i) => canarylint::Span::new((from + i) as u32, (from + i + 1) as u32),
+        None => span,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn cases() {
         crate::test_support::check(
             &super::ParseError,
-            &[
-                "
+            &["
                 spec:
                   analysis:
                     interval: 2m
-                ",
-            ],
+                "],
             &[
+                "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata:\n  name: podinfo\n\tnamespace: test # error: CL000\n",
                 "
                 apiVersion: flagger.app/v1beta1
                 kind: Canary

@@ -113,23 +113,50 @@ impl Rule for SchemaViolation {
                 SchemaErrorKind::OneOf { .. } if at_path == "spec.analysis" => {}
                 SchemaErrorKind::Required(p) if p == "analysis" && pruned_analysis => {}
                 SchemaErrorKind::Required(p) => {
-                    let parent = if at_path.is_empty() { "the object".to_string() } else { format!("`{at_path}`") };
-                    let full = if at_path.is_empty() { p.clone() } else { format!("{at_path}.{p}") };
-                    cx.report(At::Missing(e.node, p), format!("`{p}` is required in {parent} but missing"))
-                        .help(format!("add `{full}`"));
+                    let parent = if at_path.is_empty() {
+                        "the object".to_string()
+                    } else {
+                        format!("`{at_path}`")
+                    };
+                    let full = if at_path.is_empty() {
+                        p.clone()
+                    } else {
+                        format!("{at_path}.{p}")
+                    };
+                    cx.report(
+                        At::Missing(e.node, p),
+                        format!("`{p}` is required in {parent} but missing"),
+                    )
+                    .help(format!("add `{full}`"));
                 }
                 SchemaErrorKind::Type(expected) => {
                     let want = expected.join(" or ");
                     cx.report(
                         At::Value(e.node),
-                        format!("`{name}` must be {} {want}, found {} {}", article(&want), e.node.type_name(), e.node.display()),
+                        format!(
+                            "`{name}` must be {} {want}, found {} {}",
+                            article(&want),
+                            e.node.type_name(),
+                            e.node.display()
+                        ),
                     )
                     .help(type_help(&want, e.node));
                 }
                 SchemaErrorKind::Enum(options) => {
                     let opts: Vec<String> = options
                         .iter()
-                        .map(|o| o.as_str().map_or_else(|| o.to_string(), |s| if s.is_empty() { "\"\"".into() } else { s.to_string() }))
+                        .map(|o| {
+                            o.as_str().map_or_else(
+                                || o.to_string(),
+                                |s| {
+                                    if s.is_empty() {
+                                        "\"\"".into()
+                                    } else {
+                                        s.to_string()
+                                    }
+                                },
+                            )
+                        })
                         .collect();
                     let found = e.node.as_str().unwrap_or("");
                     let hint = did_you_mean(found, opts.iter().map(String::as_str))
@@ -144,7 +171,10 @@ impl Rule for SchemaViolation {
                 SchemaErrorKind::Pattern(p) => {
                     cx.report(
                         At::Value(e.node),
-                        format!("`{name}` {} does not match the pattern {p}", e.node.display()),
+                        format!(
+                            "`{name}` {} does not match the pattern {p}",
+                            e.node.display()
+                        ),
                     )
                     .help(format!("write `{name}` so that it matches {p}"));
                 }
@@ -157,12 +187,18 @@ impl Rule for SchemaViolation {
                         )
                     } else if *multiple {
                         (
-                            format!("`{name}` sets more than one of {}: the CRD allows exactly one", quote_list(&choices)),
+                            format!(
+                                "`{name}` sets more than one of {}: the CRD allows exactly one",
+                                quote_list(&choices)
+                            ),
                             format!("keep only one of {}", quote_list(&choices)),
                         )
                     } else {
                         (
-                            format!("`{name}` sets none of {}: the CRD needs exactly one", quote_list(&choices)),
+                            format!(
+                                "`{name}` sets none of {}: the CRD needs exactly one",
+                                quote_list(&choices)
+                            ),
                             format!("add one of {}", quote_list(&choices)),
                         )
                     };
@@ -178,19 +214,27 @@ impl Rule for SchemaViolation {
 }
 
 fn article(want: &str) -> &'static str {
-    if want.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+    if want.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 fn quote_list(items: &[String]) -> String {
-    items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn type_help(want: &str, found: &canarylint::Node) -> String {
     if want.starts_with("number") || want.starts_with("integer") {
-        if let Some(s) = found.as_str() {
-            if s.trim().parse::<f64>().is_ok() {
-                return format!("remove the quotes: {}", s.trim());
-            }
+        if let Some(s) = found.as_str()
+            && s.trim().parse::<f64>().is_ok()
+        {
+            return format!("remove the quotes: {}", s.trim());
         }
         return "write a plain number".into();
     }

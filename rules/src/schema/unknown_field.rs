@@ -88,7 +88,11 @@ impl Rule for UnknownField {
                 let Some(entry) = e.node.entry(name) else {
                     continue;
                 };
-                let full = if parent.is_empty() { name.clone() } else { format!("{parent}.{name}") };
+                let full = if parent.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{parent}.{name}")
+                };
                 if full == "spec.canaryAnalysis" {
                     cx.report(At::Key(&entry.value), "`spec.canaryAnalysis` is no longer part of the Canary API: the API server drops it, and the Canary has no `analysis`")
                         .help("rename `canaryAnalysis` to `analysis`")
@@ -96,7 +100,11 @@ impl Rule for UnknownField {
                     continue;
                 }
                 let suggestion = did_you_mean(name, valid.iter().map(String::as_str));
-                let place = if parent.is_empty() { "the object".to_string() } else { format!("`{parent}`") };
+                let place = if parent.is_empty() {
+                    "the object".to_string()
+                } else {
+                    format!("`{parent}`")
+                };
                 let mut r = cx.report(
                     At::Key(&entry.value),
                     format!("unknown field `{name}` in {place}: the API server drops it"),
@@ -140,8 +148,7 @@ mod tests {
     fn cases() {
         crate::test_support::check(
             &super::UnknownField,
-            &[
-                "
+            &["
                 spec:
                   analysis:
                     webhooks:
@@ -150,8 +157,7 @@ mod tests {
                         metadata:
                           type: cmd
                           cmd: hey -z 1m -q 10 -c 2 http://podinfo-canary.test:9898/
-                ",
-            ],
+                "],
             &[
                 "
                 spec:

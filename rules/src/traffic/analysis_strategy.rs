@@ -70,10 +70,11 @@ impl Rule for AnalysisStrategy {
     fn check(&self, cx: &mut Cx<'_, '_>) {
         let Some(canary) = cx.canary() else { return };
         let Some(a) = canary.analysis() else { return };
-        let mut present: Vec<&canarylint::yaml::Entry> = ["iterations", "stepWeight", "stepWeights"]
-            .iter()
-            .filter_map(|k| a.node.entry(k))
-            .collect();
+        let mut present: Vec<&canarylint::yaml::Entry> =
+            ["iterations", "stepWeight", "stepWeights"]
+                .iter()
+                .filter_map(|k| a.node.entry(k))
+                .collect();
         present.sort_by_key(|e| e.key_span.start);
         match present.as_slice() {
             [] => {
@@ -101,7 +102,9 @@ mod tests {
     fn cases() {
         crate::test_support::check(
             &super::AnalysisStrategy,
-            &["spec:\n  analysis:\n    stepWeight: __remove__\n    maxWeight: __remove__\n    iterations: 10\n"],
+            &[
+                "spec:\n  analysis:\n    stepWeight: __remove__\n    maxWeight: __remove__\n    iterations: 10\n",
+            ],
             &[
                 "spec:\n  analysis:\n    iterations: 10 # error: CL206\n",
                 "spec:\n  analysis: # error: CL206\n    stepWeight: __remove__\n    maxWeight: __remove__\n",

@@ -76,7 +76,9 @@ impl Rule for MirrorWithStepWeight {
     fn check(&self, cx: &mut Cx<'_, '_>) {
         let Some(canary) = cx.canary() else { return };
         let Some(a) = canary.analysis() else { return };
-        let Some(mirror) = a.mirror().filter(|m| m.value) else { return };
+        let Some(mirror) = a.mirror().filter(|m| m.value) else {
+            return;
+        };
         if a.iterations().is_some_and(|i| i.value > 0.0) {
             return;
         }
@@ -89,13 +91,25 @@ impl Rule for MirrorWithStepWeight {
         };
         let gateway_api = cx.provider().is_some_and(|p| p.is_gateway_api());
         let steps = match (a.step_weight(), a.max_weight()) {
-            (Some(s), m) if s.value > 0.0 => (m.map_or(100.0, |m| m.value) / s.value).ceil().max(1.0),
+            (Some(s), m) if s.value > 0.0 => {
+                (m.map_or(100.0, |m| m.value) / s.value).ceil().max(1.0)
+            }
             _ => a.step_weights().map_or(5.0, |(_, w)| w.len().max(1) as f64),
         };
         let (message, severity) = if gateway_api {
-            (format!("mirror: true with {weights}: Gateway API mirrors only in Blue/Green, so the analysis stalls at 0 %"), Severity::Error)
+            (
+                format!(
+                    "mirror: true with {weights}: Gateway API mirrors only in Blue/Green, so the analysis stalls at 0 %"
+                ),
+                Severity::Error,
+            )
         } else {
-            (format!("mirror: true with {weights}: traffic is mirrored for one interval only, then live traffic shifts to the canary"), Severity::Warning)
+            (
+                format!(
+                    "mirror: true with {weights}: traffic is mirrored for one interval only, then live traffic shifts to the canary"
+                ),
+                Severity::Warning,
+            )
         };
         cx.report(At::Key(mirror.node), message)
             .severity(severity)
@@ -109,7 +123,9 @@ mod tests {
     fn cases() {
         crate::test_support::check(
             &super::MirrorWithStepWeight,
-            &["spec:\n  analysis:\n    stepWeight: __remove__\n    maxWeight: __remove__\n    iterations: 5\n    mirror: true\n"],
+            &[
+                "spec:\n  analysis:\n    stepWeight: __remove__\n    maxWeight: __remove__\n    iterations: 5\n    mirror: true\n",
+            ],
             &[
                 "spec:\n  analysis:\n    mirror: true # warning: CL202\n",
                 "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata:\n  name: podinfo\n  namespace: test\nspec:\n  provider: gatewayapi:v1\n  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: podinfo\n  service:\n    port: 9898\n    gatewayRefs:\n      - name: gw\n        namespace: istio-ingress\n  analysis:\n    interval: 1m\n    threshold: 5\n    stepWeights: [10, 50]\n    mirror: true # error: CL202\n",

@@ -89,14 +89,22 @@ impl Rule for StepWeightExceedsMaxWeight {
             let Some(f) = f else { continue };
             if !(0.0..=100.0).contains(&f.value) {
                 out_of_range = true;
-                cx.report(At::Value(f.node), format!("{name} {} is outside 0..100: it is a percentage of traffic", num(f.value)))
-                    .help(format!("set {name} between 0 and 100"));
+                cx.report(
+                    At::Value(f.node),
+                    format!(
+                        "{name} {} is outside 0..100: it is a percentage of traffic",
+                        num(f.value)
+                    ),
+                )
+                .help(format!("set {name} between 0 and 100"));
             }
         }
         if out_of_range {
             return;
         }
-        let (Some(step), None) = (a.step_weight(), a.step_weights()) else { return };
+        let (Some(step), None) = (a.step_weight(), a.step_weights()) else {
+            return;
+        };
         if a.iterations().is_some_and(|i| i.value > 0.0) {
             return;
         }

@@ -70,12 +70,17 @@ impl Rule for StepWeightsNotIncreasing {
     fn check(&self, cx: &mut Cx<'_, '_>) {
         let Some(canary) = cx.canary() else { return };
         let Some(a) = canary.analysis() else { return };
-        let Some((_, weights)) = a.step_weights() else { return };
+        let Some((_, weights)) = a.step_weights() else {
+            return;
+        };
         let mut prev: Option<f64> = None;
         for w in weights {
             if !(1.0..=100.0).contains(&w.value) {
-                cx.report(At::Value(w.node), format!("stepWeights entry {} is outside 1..100", num(w.value)))
-                    .help("use percentages between 1 and 100");
+                cx.report(
+                    At::Value(w.node),
+                    format!("stepWeights entry {} is outside 1..100", num(w.value)),
+                )
+                .help("use percentages between 1 and 100");
             } else if let Some(p) = prev.filter(|p| w.value <= *p) {
                 cx.report(
                     At::Value(w.node),
@@ -94,7 +99,9 @@ mod tests {
     fn cases() {
         crate::test_support::check(
             &super::StepWeightsNotIncreasing,
-            &["spec:\n  analysis:\n    stepWeight: __remove__\n    maxWeight: __remove__\n    stepWeights: [1, 2, 10, 80]\n"],
+            &[
+                "spec:\n  analysis:\n    stepWeight: __remove__\n    maxWeight: __remove__\n    stepWeights: [1, 2, 10, 80]\n",
+            ],
             &[
                 "spec:\n  analysis:\n    stepWeight: __remove__\n    maxWeight: __remove__\n    stepWeights:\n      - 10\n      - 50\n      - 20 # error: CL205\n      - 120 # error: CL205\n",
             ],

@@ -82,7 +82,11 @@ impl Rule for WeightsIgnored {
             // Flagger's own e2e tests carry a maxWeight beside stepWeights: a note, not a warning.
             cx.report(
                 At::Key(max.node),
-                format!("maxWeight {} is ignored: with stepWeights the maximum is the last entry ({})", num(max.value), num(last)),
+                format!(
+                    "maxWeight {} is ignored: with stepWeights the maximum is the last entry ({})",
+                    num(max.value),
+                    num(last)
+                ),
             )
             .severity(canarylint::Severity::Info)
             .help("remove maxWeight and end stepWeights at the maximum you want");

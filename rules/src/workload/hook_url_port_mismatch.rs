@@ -112,7 +112,11 @@ pub fn addresses(text: &str) -> Vec<(String, u16, usize)> {
             },
             None => (authority, default_port),
         };
-        if host.is_empty() || !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+        if host.is_empty()
+            || !host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        {
             continue;
         }
         if let Some(p) = port {
@@ -138,23 +142,36 @@ fn is_own_service(host: &str, name: &str, namespace: &str) -> bool {
 impl Rule for HookUrlPortMismatch {
     fn check(&self, cx: &mut Cx<'_, '_>) {
         let Some(canary) = cx.canary() else { return };
-        let Some(service) = canary.service() else { return };
+        let Some(service) = canary.service() else {
+            return;
+        };
         let Some(port) = service.port() else { return };
-        let Some(analysis) = canary.analysis() else { return };
-        let Some(name) = canary.apex_name() else { return };
+        let Some(analysis) = canary.analysis() else {
+            return;
+        };
+        let Some(name) = canary.apex_name() else {
+            return;
+        };
         let ns = cx.namespace().to_string();
         let mut allowed = vec![port.value as i64];
         if service.port_discovery().is_some_and(|p| p.value) {
             match super::found_workload(cx, &canary).and_then(|w| w.as_workload()) {
-                Some(w) => allowed.extend(w.containers.iter().flat_map(|c| c.ports.iter().map(|p| p.port))),
+                Some(w) => allowed.extend(
+                    w.containers
+                        .iter()
+                        .flat_map(|c| c.ports.iter().map(|p| p.port)),
+                ),
                 None => return,
             }
         }
         for hook in analysis.webhooks() {
-            let fields: Vec<(Field<'_, &str>, &str)> = [hook.url().map(|u| (u, "url")), hook.cmd().map(|c| (c, "metadata.cmd"))]
-                .into_iter()
-                .flatten()
-                .collect();
+            let fields: Vec<(Field<'_, &str>, &str)> = [
+                hook.url().map(|u| (u, "url")),
+                hook.cmd().map(|c| (c, "metadata.cmd")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
             for (field, what) in fields {
                 for (host, p, _) in addresses(field.value) {
                     if !is_own_service(&host, name, &ns) || allowed.contains(&(p as i64)) {
@@ -178,10 +195,23 @@ mod tests {
 
     #[test]
     fn finds_addresses() {
-        let a = addresses("hey -z 1m http://podinfo-canary.test:9898/ && curl https://x.example.com/a grpc podinfo.test:9999");
+        let a = addresses(
+            "hey -z 1m http://podinfo-canary.test:9898/ && curl https://x.example.com/a grpc podinfo.test:9999",
+        );
         let hosts: Vec<_> = a.iter().map(|(h, p, _)| (h.as_str(), *p)).collect();
-        assert_eq!(hosts, vec![("podinfo-canary.test", 9898), ("x.example.com", 443), ("podinfo.test", 9999)]);
-        assert!(is_own_service("podinfo-canary.test.svc.cluster.local", "podinfo", "test"));
+        assert_eq!(
+            hosts,
+            vec![
+                ("podinfo-canary.test", 9898),
+                ("x.example.com", 443),
+                ("podinfo.test", 9999)
+            ]
+        );
+        assert!(is_own_service(
+            "podinfo-canary.test.svc.cluster.local",
+            "podinfo",
+            "test"
+        ));
         assert!(!is_own_service("podinfo-canary.other", "podinfo", "test"));
     }
 

@@ -1,13 +1,23 @@
 //! CL3xx: the target workload, its ports and labels.
 
+mod autoscaler_mismatch;
 mod hook_url_port_mismatch;
+mod port_discovery_name_clash;
+mod port_name_protocol;
+mod provider_requirement;
 mod selector_label_missing;
+mod service_name_conflict;
 mod target_api_version;
 mod target_not_found;
 mod target_port_not_exposed;
 
+pub use autoscaler_mismatch::AutoscalerMismatch;
 pub use hook_url_port_mismatch::HookUrlPortMismatch;
+pub use port_discovery_name_clash::PortDiscoveryNameClash;
+pub use port_name_protocol::PortNameProtocol;
+pub use provider_requirement::ProviderRequirement;
 pub use selector_label_missing::SelectorLabelMissing;
+pub use service_name_conflict::ServiceNameConflict;
 pub use target_api_version::TargetApiVersion;
 pub use target_not_found::TargetNotFound;
 pub use target_port_not_exposed::TargetPortNotExposed;

@@ -114,13 +114,19 @@ declare_rule! {
 impl Rule for SelectorLabelMissing {
     fn check(&self, cx: &mut Cx<'_, '_>) {
         let Some(canary) = cx.canary() else { return };
-        let Some(workload) = super::found_workload(cx, &canary) else { return };
-        let Some(info) = workload.as_workload() else { return };
+        let Some(workload) = super::found_workload(cx, &canary) else {
+            return;
+        };
+        let Some(info) = workload.as_workload() else {
+            return;
+        };
         let labels = &cx.settings.selector_labels;
         if info.match_labels.iter().any(|(k, _)| labels.contains(k)) {
             return;
         }
-        let Some(name_node) = canary.target_ref().and_then(|t| t.name()).map(|n| n.node) else { return };
+        let Some(name_node) = canary.target_ref().and_then(|t| t.name()).map(|n| n.node) else {
+            return;
+        };
         let has: Vec<&str> = info.match_labels.iter().map(|(k, _)| k.as_str()).collect();
         let kind = workload.kind.name().to_lowercase();
         let first = labels.first().map_or("app", String::as_str);
@@ -134,8 +140,16 @@ impl Rule for SelectorLabelMissing {
                 has.join(" ")
             ),
         )
-        .help(format!("add `{first}: {}` to the {kind}'s selector and pod labels", workload.name))
-        .related(info.selector_location.clone().or_else(|| workload.origin.clone()), format!("selector of {} {}", workload.kind.describe(), workload.name));
+        .help(format!(
+            "add `{first}: {}` to the {kind}'s selector and pod labels",
+            workload.name
+        ))
+        .related(
+            info.selector_location
+                .clone()
+                .or_else(|| workload.origin.clone()),
+            format!("selector of {} {}", workload.kind.describe(), workload.name),
+        );
     }
 }
 
@@ -147,7 +161,9 @@ mod tests {
     fn cases() {
         let pass = [format!("spec:\n  service:\n    port: 9898\n{DEPLOYMENT}")];
         let bad = DEPLOYMENT.replace("app: podinfo", "component: podinfo");
-        let fail = [format!("spec:\n  targetRef:\n    name: podinfo # error: CL305\n{bad}")];
+        let fail = [format!(
+            "spec:\n  targetRef:\n    name: podinfo # error: CL305\n{bad}"
+        )];
         let pass: Vec<&str> = pass.iter().map(String::as_str).collect();
         let fail: Vec<&str> = fail.iter().map(String::as_str).collect();
         crate::test_support::check(&super::SelectorLabelMissing, &pass, &fail);

@@ -70,7 +70,9 @@ impl Rule for TargetApiVersion {
     fn check(&self, cx: &mut Cx<'_, '_>) {
         let Some(canary) = cx.canary() else { return };
         let Some(t) = canary.target_ref() else { return };
-        let (Some(kind), Some(api)) = (t.kind(), t.api_version()) else { return };
+        let (Some(kind), Some(api)) = (t.kind(), t.api_version()) else {
+            return;
+        };
         let expected: &[&str] = match kind.value {
             "Deployment" | "DaemonSet" => &["apps/v1"],
             "Service" => &["serving.knative.dev/v1", "v1"],
@@ -82,12 +84,20 @@ impl Rule for TargetApiVersion {
         let want = expected[0];
         cx.report(
             At::Value(api.node),
-            format!("targetRef.apiVersion {} does not fit kind {} (expected {})", api.value, kind.value, expected.join(" or ")),
+            format!(
+                "targetRef.apiVersion {} does not fit kind {} (expected {})",
+                api.value,
+                kind.value,
+                expected.join(" or ")
+            ),
         )
         .help(format!("set targetRef.apiVersion to {want}"))
         .fix(canarylint::Fix {
             title: format!("set apiVersion to {want}"),
-            edits: vec![canarylint::Edit { span: api.node.span, replacement: want.to_string() }],
+            edits: vec![canarylint::Edit {
+                span: api.node.span,
+                replacement: want.to_string(),
+            }],
             applicability: canarylint::Applicability::Safe,
         });
     }

@@ -112,20 +112,33 @@ impl Rule for TargetNotFound {
     fn check(&self, cx: &mut Cx<'_, '_>) {
         let Some(canary) = cx.canary() else { return };
         let Some(t) = canary.target_ref() else { return };
-        let Some((kind, name, lookup)) = super::target(cx, &canary) else { return };
-        let Some(name_node) = t.name().map(|n| n.node) else { return };
+        let Some((kind, name, lookup)) = super::target(cx, &canary) else {
+            return;
+        };
+        let Some(name_node) = t.name().map(|n| n.node) else {
+            return;
+        };
         let ns = cx.namespace();
         match lookup {
             Lookup::Found(_) => {}
-            Lookup::Unknown => unresolved_reference::report(cx, At::Value(name_node), kind, ns, name),
+            Lookup::Unknown => {
+                unresolved_reference::report(cx, At::Value(name_node), kind, ns, name)
+            }
             Lookup::Absent => {
                 let names = cx.inventory.names(kind, ns);
                 let help = match did_you_mean(name, names.iter().copied()) {
                     Some(n) => format!("did you mean `{n}`?"),
-                    None => format!("create the {}, or target one of namespace {ns}: {}", kind.describe(), names.join(", ")),
+                    None => format!(
+                        "create the {}, or target one of namespace {ns}: {}",
+                        kind.describe(),
+                        names.join(", ")
+                    ),
                 };
-                cx.report(At::Value(name_node), format!("{} {ns}/{name} does not exist", kind.describe()))
-                    .help(help);
+                cx.report(
+                    At::Value(name_node),
+                    format!("{} {ns}/{name} does not exist", kind.describe()),
+                )
+                .help(help);
             }
         }
     }

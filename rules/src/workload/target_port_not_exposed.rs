@@ -119,16 +119,28 @@ declare_rule! {
 impl Rule for TargetPortNotExposed {
     fn check(&self, cx: &mut Cx<'_, '_>) {
         let Some(canary) = cx.canary() else { return };
-        let Some(service) = canary.service() else { return };
-        let Some(workload) = super::found_workload(cx, &canary) else { return };
-        let Some(info) = workload.as_workload() else { return };
-        let ports: Vec<_> = info.containers.iter().flat_map(|c| c.ports.iter()).collect();
+        let Some(service) = canary.service() else {
+            return;
+        };
+        let Some(workload) = super::found_workload(cx, &canary) else {
+            return;
+        };
+        let Some(info) = workload.as_workload() else {
+            return;
+        };
+        let ports: Vec<_> = info
+            .containers
+            .iter()
+            .flat_map(|c| c.ports.iter())
+            .collect();
         if ports.is_empty() {
             return;
         }
         let (target, node, field) = match (service.target_port(), service.port()) {
             (Some(t), _) => (t.value, t.node, "targetPort"),
-            (None, Some(p)) if p.value.fract() == 0.0 => (PortRef::Number(p.value as i64), p.node, "port"),
+            (None, Some(p)) if p.value.fract() == 0.0 => {
+                (PortRef::Number(p.value as i64), p.node, "port")
+            }
             _ => return,
         };
         let exposed = ports.iter().any(|p| match target {
@@ -156,14 +168,30 @@ impl Rule for TargetPortNotExposed {
                 p.name.clone().unwrap_or_else(|| p.port.to_string()),
                 service.port().map_or_else(String::new, |p| num(p.value))
             ),
-            _ => "point service.targetPort at a containerPort or port name of the pod template".into(),
+            _ => "point service.targetPort at a containerPort or port name of the pod template"
+                .into(),
         };
         cx.report(
             At::Value(node),
-            format!("{what} matches no container port of {} {}/{} (ports: {})", workload.kind.describe(), workload.namespace, workload.name, listed.join(", ")),
+            format!(
+                "{what} matches no container port of {} {}/{} (ports: {})",
+                workload.kind.describe(),
+                workload.namespace,
+                workload.name,
+                listed.join(", ")
+            ),
         )
         .help(suggestion)
-        .related(info.ports_location.clone().or_else(|| workload.origin.clone()), format!("containers of {} {}", workload.kind.describe(), workload.name));
+        .related(
+            info.ports_location
+                .clone()
+                .or_else(|| workload.origin.clone()),
+            format!(
+                "containers of {} {}",
+                workload.kind.describe(),
+                workload.name
+            ),
+        );
     }
 }
 
