@@ -32,6 +32,16 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print the documentation of a rule.
     Explain(ExplainArgs),
+    /// Run the language server on standard input and output, for editors.
+    #[cfg(feature = "lsp")]
+    Lsp(LspArgs),
+    /// Print the JSON schema of a Flagger kind, for YAML editors.
+    Schema(SchemaArgs),
+    /// Show what Flagger will do with each Canary: strategy, timeline, generated objects.
+    Plan(PlanArgs),
+    /// Run the validating admission webhook for Flagger Canaries (and Gateway changes).
+    #[cfg(feature = "serve")]
+    Serve(canarylint_server::ServeArgs),
 }
 
 /// How results are printed.
@@ -42,6 +52,22 @@ pub enum Format {
     Human,
     /// One JSON document, for scripts and other tools.
     Json,
+}
+
+/// How `canarylint check` prints its findings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Readable reports with source excerpts, and a summary line.
+    #[default]
+    Human,
+    /// One JSON document, for scripts and other tools.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitHub Actions annotations (`::error file=…::…`), one line per finding.
+    Github,
+    /// A JUnit XML report: a testcase per Flagger object, for CI test report views.
+    Junit,
 }
 
 /// Options of `canarylint check`.
@@ -60,8 +86,13 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+
+    /// Write the report to FILE instead of standard output; the summary line is still
+    /// printed on standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
     /// A file or directory whose objects exist in the cluster (Deployments, Services,
     /// Gateways, …): references to them resolve, but they are not linted. May be repeated.
@@ -103,6 +134,52 @@ pub struct RulesArgs {
     pub format: Format,
 }
 
+/// Options of `canarylint lsp`.
+#[cfg(feature = "lsp")]
+#[derive(Debug, Args)]
+#[command(after_help = "Editors start this command themselves; see docs/editors.md.")]
+pub struct LspArgs {
+    /// Accepted for editors that pass it; standard input and output are the only transport.
+    #[arg(long)]
+    pub stdio: bool,
+}
+
+/// The kinds `canarylint schema` has a schema for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    #[default]
+    Canary,
+    Metrictemplate,
+    Alertprovider,
+}
+
+impl SchemaKind {
+    /// The name of the embedded schema.
+    pub fn name(self) -> &'static str {
+        match self {
+            SchemaKind::Canary => "canary",
+            SchemaKind::Metrictemplate => "metrictemplate",
+            SchemaKind::Alertprovider => "alertprovider",
+        }
+    }
+}
+
+/// Options of `canarylint schema`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Point yaml-language-server at the file with a first line such as\n  \
+                  # yaml-language-server: $schema=./canary.schema.json"
+)]
+pub struct SchemaArgs {
+    /// The kind whose schema to print.
+    #[arg(value_enum, default_value_t = SchemaKind::Canary)]
+    pub kind: SchemaKind,
+
+    /// Write the schema to this file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
 /// Options of `canarylint explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
@@ -120,4 +197,42 @@ mod tests {
     fn command_line_is_consistent() {
         Cli::command().debug_assert();
     }
+}
+
+/// Options of `canarylint plan`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The plan applies Flagger's defaults and silent rewrites and names each one, \
+                  then lists the lint findings of the Canary, so the plan never hides a problem. \
+                  Exit status: 0, 1 when a Canary has an error finding, 2 on unreadable input."
+)]
+pub struct PlanArgs {
+    /// Files or directories holding Canaries (and the objects they reference), or `-`.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Only this Canary: `NAMESPACE/NAME` (or `NAME` in any namespace).
+    #[arg(long, value_name = "NAMESPACE/NAME")]
+    pub canary: Option<String>,
+
+    /// Output format: a timeline for people, or JSON.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Also print the Services, VirtualService, DestinationRules or HTTPRoute Flagger will
+    /// generate, as Kubernetes YAML.
+    #[arg(long)]
+    pub render: bool,
+
+    /// Files or directories of objects that exist in the cluster (Deployments, Gateways…).
+    #[arg(long, value_name = "PATH")]
+    pub context: Vec<PathBuf>,
+
+    /// The mesh provider Flagger runs with (its `-mesh-provider` flag).
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+
+    /// The namespace of objects that do not set `metadata.namespace`.
+    #[arg(long, value_name = "NS", default_value = "default")]
+    pub namespace: String,
 }

@@ -38,6 +38,13 @@ pub enum CliError {
     Threads { threads: usize, message: String },
     #[error("cannot write the output: {0}")]
     Output(std::io::Error),
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the language server stopped: {0}")]
+    Server(std::io::Error),
 }
 
 impl CliError {

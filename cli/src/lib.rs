@@ -6,8 +6,11 @@
 
 pub mod args;
 pub mod commands;
+pub mod docs;
 pub mod error;
 pub mod input;
+#[cfg(feature = "lsp")]
+pub mod lsp;
 pub mod output;
 
 use std::ffi::OsString;
@@ -36,6 +39,11 @@ where
             };
         }
     };
+    // The webhook runs its own runtime and returns its own status (0 after SIGTERM).
+    #[cfg(feature = "serve")]
+    if let Command::Serve(args) = cli.command {
+        return canarylint_server::run(args);
+    }
     match commands::dispatch(cli.command) {
         Ok(status) => status.into(),
         Err(e) => {

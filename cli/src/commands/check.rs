@@ -1,14 +1,21 @@
 //! `canarylint check`: read, lint, print, and set the exit status.
+//!
+//! Where things go: the report in the chosen format goes to standard output, or to the file
+//! of `--output`. The summary line (`1 error in 2 files (3 documents)`) ends the human report;
+//! with a machine format on standard output it goes to standard error, so that standard
+//! output holds nothing but the format; with `--output` it goes to standard output. The exit
+//! status is the same in every format.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use canarylint::config::Config;
-use canarylint::{Budget, Linter, Severity};
+use canarylint::{Budget, LintRun, Linter, Severity};
 
-use crate::args::{CheckArgs, Format};
+use crate::args::{CheckArgs, CheckFormat};
 use crate::error::{CliError, Status};
 use crate::input::{self, Seen};
-use crate::output::{self, Summary, human, json};
+use crate::output::{self, Summary, github, human, json, junit, sarif};
 
 pub fn run(args: &CheckArgs) -> Result<Status, CliError> {
     let config = load_config(args)?;
@@ -54,11 +61,11 @@ fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
     let mut seen = Seen::default();
     let inputs = input::collect(&args.paths, &mut seen);
     let context = input::collect(&args.context, &mut seen);
-    let mut unreadable = false;
-    for e in inputs.errors.iter().chain(&context.errors) {
+    let input_errors: Vec<&CliError> = inputs.errors.iter().chain(&context.errors).collect();
+    for e in &input_errors {
         e.report();
-        unreadable = true;
     }
+    let unreadable = !input_errors.is_empty();
 
     let fail_on = config.fail_on.unwrap_or(Severity::Error);
     let mut linter = Linter::new(canarylint_rules::ALL).with_config(config);
@@ -78,16 +85,93 @@ fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
         Status::Clean
     };
 
-    let mut out = std::io::stdout().lock();
-    let written = match args.format {
-        Format::Human => {
-            let opts = human::Options {
-                color: output::use_color(),
-                quiet: args.quiet,
-            };
-            human::write(&mut out, &run, &summary, opts)
+    let report = Report {
+        run: &run,
+        summary,
+        fail_on,
+        default_namespace: &args.namespace,
+        input_errors: input_errors.iter().map(ToString::to_string).collect(),
+    };
+    let written = match &args.output {
+        // The report to the file, the summary line to the terminal.
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|source| CliError::Write {
+                path: path.clone(),
+                source,
+            })?;
+            let mut file = std::io::BufWriter::new(file);
+            report
+                .write(&mut file, args.format, args.quiet, false)
+                .map_err(|source| CliError::Write {
+                    path: path.clone(),
+                    source,
+                })?;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", summary.line()).and_then(|()| out.flush())
         }
-        Format::Json => json::write(&mut out, &run, summary),
+        None => {
+            let mut out = std::io::stdout().lock();
+            let written = report.write(&mut out, args.format, args.quiet, output::use_color());
+            // Machine formats keep standard output to themselves: the summary goes to stderr.
+            if args.format != CheckFormat::Human && written.is_ok() {
+                let mut err = std::io::stderr().lock();
+                let _ = writeln!(err, "{}", summary.line());
+            }
+            written
+        }
     };
     super::finish(written, status)
+}
+
+/// A finished run and what every format needs to print it.
+struct Report<'a> {
+    run: &'a LintRun,
+    summary: Summary,
+    fail_on: Severity,
+    default_namespace: &'a str,
+    /// Inputs that could not be read, as reported on stderr.
+    input_errors: Vec<String>,
+}
+
+impl Report<'_> {
+    fn write(
+        &self,
+        out: &mut impl Write,
+        format: CheckFormat,
+        quiet: bool,
+        color: bool,
+    ) -> std::io::Result<()> {
+        let cwd = std::env::current_dir().ok();
+        match format {
+            CheckFormat::Human => human::write(
+                out,
+                self.run,
+                &self.summary,
+                human::Options { color, quiet },
+            ),
+            CheckFormat::Json => json::write(out, self.run, self.summary),
+            CheckFormat::Sarif => {
+                let rules = canarylint_rules::all_meta();
+                sarif::write(
+                    out,
+                    self.run,
+                    sarif::Options {
+                        rules: &rules,
+                        cwd: cwd.as_deref(),
+                        input_errors: &self.input_errors,
+                    },
+                )
+            }
+            CheckFormat::Github => github::write(out, self.run, cwd.as_deref()),
+            CheckFormat::Junit => junit::write(
+                out,
+                self.run,
+                junit::Options {
+                    fail_on: self.fail_on,
+                    default_namespace: self.default_namespace,
+                    input_errors: &self.input_errors,
+                },
+            ),
+        }
+    }
 }

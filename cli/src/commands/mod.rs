@@ -2,7 +2,11 @@
 
 pub mod check;
 pub mod explain;
+#[cfg(feature = "lsp")]
+pub mod lsp;
+pub mod plan;
 pub mod rules;
+pub mod schema;
 
 use crate::args::Command;
 use crate::error::{CliError, Status};
@@ -13,6 +17,13 @@ pub fn dispatch(command: Command) -> Result<Status, CliError> {
         Command::Check(args) => check::run(&args),
         Command::Rules(args) => rules::run(&args),
         Command::Explain(args) => explain::run(&args),
+        #[cfg(feature = "lsp")]
+        Command::Lsp(args) => lsp::run(&args),
+        Command::Schema(args) => schema::run(&args),
+        Command::Plan(args) => plan::run(&args),
+        // Handled before dispatch: it owns the process until shutdown.
+        #[cfg(feature = "serve")]
+        Command::Serve(_) => Ok(Status::Error),
     }
 }
 

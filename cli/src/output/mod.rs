@@ -1,9 +1,15 @@
-//! Printing results: readable reports ([`human`]) and the JSON contract ([`json`]).
+//! Printing results: readable reports ([`human`]), the JSON contract ([`json`]), and the
+//! formats CI systems read: [`sarif`] (code scanning), [`github`] (workflow annotations) and
+//! [`junit`] (test reports).
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 
 use std::io::IsTerminal as _;
+use std::path::{Component, Path};
 
 use canarylint::{LintRun, Severity};
 
@@ -75,9 +81,72 @@ pub fn use_color() -> bool {
     !no_color && std::io::stdout().is_terminal()
 }
 
+/// A finding's file as CI systems want it: relative to `cwd` when it is inside it, with
+/// forward slashes and without `./`. Standard input (`<stdin>`) and paths outside `cwd` are
+/// returned as they are (the latter with forward slashes).
+pub fn repo_path(file: &str, cwd: Option<&Path>) -> String {
+    if file == crate::input::STDIN_NAME {
+        return file.to_string();
+    }
+    let path = Path::new(file);
+    let path = match cwd {
+        Some(cwd) if path.is_absolute() => path.strip_prefix(cwd).unwrap_or(path),
+        _ => path,
+    };
+    let mut out = String::new();
+    for c in path.components() {
+        let part = match c {
+            Component::CurDir => continue,
+            Component::RootDir => {
+                out.push('/');
+                continue;
+            }
+            Component::Prefix(p) => {
+                out.push_str(&p.as_os_str().to_string_lossy());
+                continue;
+            }
+            Component::ParentDir => "..".into(),
+            Component::Normal(n) => n.to_string_lossy(),
+        };
+        if !out.is_empty() && !out.ends_with('/') {
+            out.push('/');
+        }
+        out.push_str(&part);
+    }
+    if out.is_empty() {
+        file.to_string()
+    } else {
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repo_paths_are_relative_with_forward_slashes() {
+        let cwd = Path::new("/work/repo");
+        assert_eq!(
+            repo_path("deploy/canary.yaml", Some(cwd)),
+            "deploy/canary.yaml"
+        );
+        assert_eq!(
+            repo_path("./deploy/canary.yaml", Some(cwd)),
+            "deploy/canary.yaml"
+        );
+        assert_eq!(
+            repo_path("/work/repo/deploy/canary.yaml", Some(cwd)),
+            "deploy/canary.yaml"
+        );
+        assert_eq!(
+            repo_path("/elsewhere/c.yaml", Some(cwd)),
+            "/elsewhere/c.yaml"
+        );
+        assert_eq!(repo_path("../up/c.yaml", Some(cwd)), "../up/c.yaml");
+        assert_eq!(repo_path("<stdin>", Some(cwd)), "<stdin>");
+        assert_eq!(repo_path("a//b.yaml", None), "a/b.yaml");
+    }
 
     #[test]
     fn summary_line_pluralises() {

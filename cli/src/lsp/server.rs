@@ -1,0 +1,772 @@
+//! The language server: documents, the workspace inventory, linting and publishing.
+//!
+//! Handlers only record what changed and schedule work; linting runs on the blocking pool,
+//! debounced per document by a generation counter: a lint whose document changed again in the
+//! meantime is dropped, never published.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use canarylint::{Budget, Finding, Inventory, ParsedFile, SourceFile, read};
+use tower_lsp_server::jsonrpc::Result as RpcResult;
+use tower_lsp_server::ls_types::{
+    CodeAction, CodeActionKind, CodeActionOptions, CodeActionOrCommand, CodeActionParams,
+    CodeActionProviderCapability, CodeActionResponse, Diagnostic, DidChangeTextDocumentParams,
+    DidChangeWatchedFilesParams, DidChangeWatchedFilesRegistrationOptions,
+    DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
+    FileChangeType, FileSystemWatcher, GlobPattern, InitializeParams, InitializeResult,
+    InitializedParams, MessageType, PositionEncodingKind, Registration, SaveOptions,
+    ServerCapabilities, ServerInfo, TextDocumentContentChangeEvent, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, TextEdit, Uri,
+    WorkDoneProgressOptions, WorkspaceEdit,
+};
+use tower_lsp_server::{Client, LanguageServer};
+
+use super::actions;
+use super::convert::{self, Encoding, Files};
+use super::workspace::{self, DiskFile, Limits};
+
+/// How long a document must stay unchanged before it is linted.
+pub const DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// The files the client is asked to report changes of.
+const WATCHED: &[&str] = &["**/*.{yaml,yml,json}", "**/.canarylint.yaml"];
+
+/// A document the client has open.
+struct OpenDoc {
+    name: Arc<str>,
+    path: Option<PathBuf>,
+    /// JSON allows no comments: no "ignore on this line".
+    json: bool,
+    version: i32,
+    source: Arc<SourceFile>,
+    /// `source`, read; filled on first use.
+    parsed: Option<Arc<ParsedFile>>,
+    /// Whether the last text read held inventory objects.
+    has_objects: bool,
+    /// Whether other open documents must be linted again once this one is.
+    cascade: bool,
+    /// Bumped each time a lint is scheduled; only the latest one publishes.
+    generation: u64,
+    /// The findings of the last lint, with the text they are for.
+    last: Option<Linted>,
+}
+
+#[derive(Clone)]
+struct Linted {
+    source: Arc<SourceFile>,
+    /// The inventory revision the findings were computed against.
+    revision: u64,
+    parsed: Arc<ParsedFile>,
+    findings: Arc<Vec<Finding>>,
+    /// Whether the document holds Flagger objects (others get no diagnostics).
+    shown: bool,
+}
+
+#[derive(Default)]
+struct State {
+    encoding: Option<Encoding>,
+    roots: Vec<PathBuf>,
+    watch_dynamically: bool,
+    open: HashMap<Uri, OpenDoc>,
+    disk: HashMap<PathBuf, DiskFile>,
+    /// Bumped on every change of a text the inventory is built from.
+    revision: u64,
+    inventory: Option<(u64, Arc<Inventory>)>,
+    /// Configuration problems already shown to the user.
+    reported: HashSet<String>,
+}
+
+impl State {
+    fn encoding(&self) -> Encoding {
+        self.encoding.unwrap_or(Encoding::Utf16)
+    }
+
+    fn changed(&mut self) {
+        self.revision += 1;
+        self.inventory = None;
+    }
+}
+
+struct Inner {
+    client: Client,
+    state: Mutex<State>,
+    stopping: Arc<AtomicBool>,
+    limits: Limits,
+}
+
+/// The `canarylint lsp` server.
+pub struct Backend {
+    inner: Arc<Inner>,
+}
+
+impl Backend {
+    pub fn new(client: Client, stopping: Arc<AtomicBool>) -> Self {
+        Backend {
+            inner: Arc::new(Inner {
+                client,
+                state: Mutex::new(State::default()),
+                stopping,
+                limits: Limits::default(),
+            }),
+        }
+    }
+}
+
+/// What a lint produced for publishing.
+struct Published {
+    diagnostics: Vec<Diagnostic>,
+    version: i32,
+    notices: Vec<String>,
+}
+
+impl Inner {
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A handler that panicked while holding the lock left consistent data behind: every
+        // update is a single assignment.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Lints a document after `delay`, unless it is scheduled again before then.
+    fn schedule(self: &Arc<Self>, uri: Uri, delay: Duration) {
+        let generation = {
+            let mut st = self.state();
+            let Some(doc) = st.open.get_mut(&uri) else {
+                return;
+            };
+            doc.generation += 1;
+            doc.generation
+        };
+        let inner = self.clone();
+        tokio::spawn(async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            if !inner.is_current(&uri, generation) {
+                return;
+            }
+            let worker = inner.clone();
+            let target = uri.clone();
+            let done = tokio::task::spawn_blocking(move || worker.lint(&target, generation)).await;
+            let published = match done {
+                Ok(Some(p)) => p,
+                Ok(None) => return,
+                Err(e) => {
+                    eprintln!("canarylint lsp: linting {} failed: {e}", uri.as_str());
+                    return;
+                }
+            };
+            let cascade = {
+                let mut st = inner.state();
+                match st.open.get_mut(&uri) {
+                    Some(doc) if doc.generation == generation => std::mem::take(&mut doc.cascade),
+                    _ => return,
+                }
+            };
+            inner.notify(published.notices).await;
+            inner
+                .client
+                .publish_diagnostics(uri.clone(), published.diagnostics, Some(published.version))
+                .await;
+            if cascade {
+                inner.relint_open(Some(&uri));
+            }
+        });
+    }
+
+    fn is_current(&self, uri: &Uri, generation: u64) -> bool {
+        self.state()
+            .open
+            .get(uri)
+            .is_some_and(|d| d.generation == generation)
+    }
+
+    /// Lints every open document again (but `except`), as soon as possible.
+    fn relint_open(self: &Arc<Self>, except: Option<&Uri>) {
+        let uris: Vec<Uri> = self
+            .state()
+            .open
+            .keys()
+            .filter(|u| Some(*u) != except)
+            .cloned()
+            .collect();
+        for uri in uris {
+            self.schedule(uri, Duration::ZERO);
+        }
+    }
+
+    /// Shows configuration problems once each.
+    async fn notify(&self, notices: Vec<String>) {
+        for n in notices {
+            let new = self.state().reported.insert(n.clone());
+            if new {
+                eprintln!("canarylint lsp: {n}");
+                self.client.show_message(MessageType::WARNING, n).await;
+            }
+        }
+    }
+
+    /// Lints the current text of a document (blocking). `None` when the document was closed or
+    /// scheduled again in the meantime.
+    fn lint(&self, uri: &Uri, generation: u64) -> Option<Published> {
+        if !self.is_current(uri, generation) {
+            return None;
+        }
+        let (linted, version, notices) = self.analyze(uri)?;
+        if !self.is_current(uri, generation) {
+            return None;
+        }
+        let diagnostics = if linted.shown {
+            let files = self.files_for(&linted.findings);
+            let enc = self.state().encoding();
+            linted
+                .findings
+                .iter()
+                .map(|f| convert::diagnostic(f, uri, &linted.source, enc, &files))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Some(Published {
+            diagnostics,
+            version,
+            notices,
+        })
+    }
+
+    /// The findings for the current text of a document, linted now unless already known.
+    fn analyze(&self, uri: &Uri) -> Option<(Linted, i32, Vec<String>)> {
+        let (source, parsed, path, version, last) = {
+            let st = self.state();
+            let doc = st.open.get(uri)?;
+            (
+                doc.source.clone(),
+                doc.parsed.clone(),
+                doc.path.clone(),
+                doc.version,
+                doc.last.clone(),
+            )
+        };
+        if let Some(l) = last.filter(|l| Arc::ptr_eq(&l.source, &source))
+            && l.revision == self.state().revision
+        {
+            return Some((l, version, Vec::new()));
+        }
+        let parsed = match parsed {
+            Some(p) => p,
+            None => {
+                let p = Arc::new(read(source.clone(), &Budget::GENEROUS));
+                self.store_parse(uri, &source, &p);
+                p
+            }
+        };
+        let (revision, inventory) = self.inventory();
+        let roots = self.state().roots.clone();
+        let (linter, notice) = workspace::linter_for(path.as_deref(), &roots);
+        let findings = linter.lint_file(&parsed, &inventory);
+        let shown = parsed.has_flagger_objects()
+            || (!parsed.problems.is_empty() && source.text.contains("flagger.app/"));
+        let linted = Linted {
+            source: source.clone(),
+            revision,
+            parsed,
+            findings: Arc::new(findings),
+            shown,
+        };
+        if let Some(doc) = self.state().open.get_mut(uri)
+            && Arc::ptr_eq(&doc.source, &source)
+        {
+            doc.last = Some(linted.clone());
+        }
+        Some((linted, version, notice.into_iter().collect()))
+    }
+
+    /// Keeps the reading of a text, if the document still has that text.
+    fn store_parse(&self, uri: &Uri, source: &Arc<SourceFile>, parsed: &Arc<ParsedFile>) {
+        let mut st = self.state();
+        if let Some(doc) = st.open.get_mut(uri)
+            && Arc::ptr_eq(&doc.source, source)
+            && doc.parsed.is_none()
+        {
+            let has = workspace::has_objects(parsed);
+            doc.cascade |= has;
+            doc.has_objects = has;
+            doc.parsed = Some(parsed.clone());
+        }
+    }
+
+    /// The inventory of the workspace: files on disk, overridden by the open documents.
+    fn inventory(&self) -> (u64, Arc<Inventory>) {
+        let (revision, unread) = {
+            let st = self.state();
+            if let Some((rev, inv)) = &st.inventory
+                && *rev == st.revision
+            {
+                return (*rev, inv.clone());
+            }
+            let unread: Vec<(Uri, Arc<SourceFile>)> = st
+                .open
+                .iter()
+                .filter(|(_, d)| d.parsed.is_none())
+                .map(|(u, d)| (u.clone(), d.source.clone()))
+                .collect();
+            (st.revision, unread)
+        };
+        for (uri, source) in unread {
+            let parsed = Arc::new(read(source.clone(), &Budget::GENEROUS));
+            self.store_parse(&uri, &source, &parsed);
+        }
+        let (disk, open) = {
+            let st = self.state();
+            let open_paths: HashSet<&PathBuf> =
+                st.open.values().filter_map(|d| d.path.as_ref()).collect();
+            let disk: Vec<_> = st
+                .disk
+                .iter()
+                .filter(|(p, _)| !open_paths.contains(p))
+                .map(|(_, f)| f.objects.clone())
+                .collect();
+            let open: Vec<_> = st.open.values().filter_map(|d| d.parsed.clone()).collect();
+            (disk, open)
+        };
+        let namespace = workspace::default_namespace();
+        let mut inv = Inventory::new();
+        for objects in disk {
+            for o in objects.iter() {
+                inv.insert(o.clone());
+            }
+        }
+        for parsed in open {
+            inv.add_file(&parsed, &namespace);
+        }
+        let inv = Arc::new(inv);
+        let mut st = self.state();
+        if st.revision == revision {
+            st.inventory = Some((revision, inv.clone()));
+        }
+        (revision, inv)
+    }
+
+    /// The URIs and texts of the other files the findings point into.
+    fn files_for(&self, findings: &[Finding]) -> FileMap {
+        let names: HashSet<&str> = findings
+            .iter()
+            .flat_map(|f| f.related.iter())
+            .filter_map(|r| r.location.as_ref().map(|l| &*l.file))
+            .collect();
+        let st = self.state();
+        let mut map = HashMap::new();
+        for name in names {
+            let open = st.open.iter().find(|(_, d)| &*d.name == name);
+            let found = match open {
+                Some((uri, d)) => Some((uri.clone(), Some(d.source.clone()))),
+                None => {
+                    let text = st.disk.get(&PathBuf::from(name)).map(|f| f.source.clone());
+                    convert::uri_of_name(name).map(|u| (u, text))
+                }
+            };
+            if let Some(found) = found {
+                map.insert(name.to_string(), found);
+            }
+        }
+        FileMap(map)
+    }
+
+    /// The quick fixes for a range of a document.
+    fn code_actions(&self, params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
+        let uri = &params.text_document.uri;
+        let Some((linted, _, _)) = self.analyze(uri) else {
+            return Vec::new();
+        };
+        if !linted.shown {
+            return Vec::new();
+        }
+        let (enc, json) = {
+            let st = self.state();
+            (st.encoding(), st.open.get(uri).is_some_and(|d| d.json))
+        };
+        let files = self.files_for(&linted.findings);
+        let mut out = Vec::new();
+        for f in linted.findings.iter() {
+            let diagnostic = convert::diagnostic(f, uri, &linted.source, enc, &files);
+            if !convert::overlaps(&diagnostic.range, &params.range) {
+                continue;
+            }
+            for a in actions::for_finding(f, &linted.parsed, json) {
+                let edits: Vec<TextEdit> = a
+                    .edits
+                    .iter()
+                    .map(|e| convert::text_edit(&linted.source, e, enc))
+                    .collect();
+                out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                    title: a.title,
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    diagnostics: Some(vec![diagnostic.clone()]),
+                    edit: Some(WorkspaceEdit {
+                        changes: Some(HashMap::from([(uri.clone(), edits)])),
+                        ..WorkspaceEdit::default()
+                    }),
+                    is_preferred: a.preferred.then_some(true),
+                    ..CodeAction::default()
+                }));
+            }
+        }
+        out
+    }
+
+    /// Reads the workspace folders, then lints the open documents again.
+    fn start_indexing(self: &Arc<Self>) {
+        let roots = self.state().roots.clone();
+        if roots.is_empty() {
+            return;
+        }
+        let inner = self.clone();
+        tokio::spawn(async move {
+            let worker = inner.clone();
+            let done = tokio::task::spawn_blocking(move || {
+                workspace::index(&roots, worker.limits, &worker.stopping)
+            })
+            .await;
+            let Ok(index) = done else { return };
+            let message = format!(
+                "read {} manifest files of the workspace, {} with objects rules look up{}",
+                index.read,
+                index.files.len(),
+                if index.truncated {
+                    " (stopped at the limit of files or bytes)"
+                } else {
+                    ""
+                }
+            );
+            eprintln!("canarylint lsp: {message}");
+            {
+                let mut st = inner.state();
+                // Files reported changed while reading keep what the watcher read.
+                for (path, file) in index.files {
+                    st.disk.entry(path).or_insert(file);
+                }
+                st.changed();
+            }
+            inner.client.log_message(MessageType::INFO, message).await;
+            inner.relint_open(None);
+        });
+    }
+
+    async fn register_watchers(&self) {
+        let watchers = WATCHED
+            .iter()
+            .map(|g| FileSystemWatcher {
+                glob_pattern: GlobPattern::String((*g).to_string()),
+                kind: None,
+            })
+            .collect();
+        let options = DidChangeWatchedFilesRegistrationOptions { watchers };
+        let registration = Registration {
+            id: "canarylint-watched-files".into(),
+            method: "workspace/didChangeWatchedFiles".into(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        if let Err(e) = self.client.register_capability(vec![registration]).await {
+            eprintln!("canarylint lsp: the client refused to watch files: {e}");
+        }
+    }
+}
+
+/// The other files findings point into, by name.
+struct FileMap(HashMap<String, (Uri, Option<Arc<SourceFile>>)>);
+
+impl Files for FileMap {
+    fn lookup(&self, name: &str) -> Option<(Uri, Option<Arc<SourceFile>>)> {
+        self.0.get(name).cloned()
+    }
+}
+
+/// Applies a change event to a text.
+fn apply_change(text: &str, change: &TextDocumentContentChangeEvent, enc: Encoding) -> String {
+    let Some(range) = change.range else {
+        return change.text.clone();
+    };
+    let source = SourceFile::new("", text);
+    let span = convert::span(&source, range, enc);
+    let mut out = String::with_capacity(text.len() + change.text.len());
+    out.push_str(&text[..span.start as usize]);
+    out.push_str(&change.text);
+    out.push_str(&text[span.end as usize..]);
+    out
+}
+
+fn negotiate_encoding(params: &InitializeParams) -> Encoding {
+    let offered = params
+        .capabilities
+        .general
+        .as_ref()
+        .and_then(|g| g.position_encodings.as_ref());
+    match offered {
+        Some(list) if list.contains(&PositionEncodingKind::UTF8) => Encoding::Utf8,
+        _ => Encoding::Utf16,
+    }
+}
+
+#[allow(deprecated)] // `root_uri`: older clients send only that.
+fn workspace_roots(params: &InitializeParams) -> Vec<PathBuf> {
+    let folders: Vec<&Uri> = match &params.workspace_folders {
+        Some(f) if !f.is_empty() => f.iter().map(|f| &f.uri).collect(),
+        _ => params.root_uri.iter().collect(),
+    };
+    folders.into_iter().filter_map(convert::file_path).collect()
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> RpcResult<InitializeResult> {
+        let encoding = negotiate_encoding(&params);
+        {
+            let mut st = self.inner.state();
+            st.encoding = Some(encoding);
+            st.roots = workspace_roots(&params);
+            st.watch_dynamically = params
+                .capabilities
+                .workspace
+                .as_ref()
+                .and_then(|w| w.did_change_watched_files.as_ref())
+                .and_then(|d| d.dynamic_registration)
+                .unwrap_or(false);
+        }
+        Ok(InitializeResult {
+            capabilities: ServerCapabilities {
+                position_encoding: Some(match encoding {
+                    Encoding::Utf8 => PositionEncodingKind::UTF8,
+                    Encoding::Utf16 => PositionEncodingKind::UTF16,
+                }),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(
+                    TextDocumentSyncOptions {
+                        open_close: Some(true),
+                        change: Some(TextDocumentSyncKind::INCREMENTAL),
+                        save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions {
+                            include_text: Some(false),
+                        })),
+                        ..TextDocumentSyncOptions::default()
+                    },
+                )),
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                        work_done_progress_options: WorkDoneProgressOptions::default(),
+                        resolve_provider: Some(false),
+                    },
+                )),
+                ..ServerCapabilities::default()
+            },
+            server_info: Some(ServerInfo {
+                name: "canarylint".into(),
+                version: Some(canarylint::VERSION.into()),
+            }),
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        let dynamic = self.inner.state().watch_dynamically;
+        self.inner.start_indexing();
+        if dynamic {
+            self.inner.register_watchers().await;
+        }
+    }
+
+    async fn shutdown(&self) -> RpcResult<()> {
+        self.inner.stopping.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let doc = params.text_document;
+        let path = convert::file_path(&doc.uri);
+        let name: Arc<str> = convert::file_name(&doc.uri).into();
+        let json = doc.language_id.starts_with("json") || name.ends_with(".json");
+        {
+            let mut st = self.inner.state();
+            st.open.insert(
+                doc.uri.clone(),
+                OpenDoc {
+                    source: Arc::new(SourceFile::new(name.clone(), doc.text)),
+                    name,
+                    path,
+                    json,
+                    version: doc.version,
+                    parsed: None,
+                    has_objects: false,
+                    cascade: true,
+                    generation: 0,
+                    last: None,
+                },
+            );
+            st.changed();
+        }
+        self.inner.schedule(doc.uri, Duration::ZERO);
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let uri = params.text_document.uri;
+        {
+            let mut st = self.inner.state();
+            let enc = st.encoding();
+            let Some(doc) = st.open.get_mut(&uri) else {
+                return;
+            };
+            let mut text = doc.source.text.to_string();
+            for change in &params.content_changes {
+                text = apply_change(&text, change, enc);
+            }
+            doc.source = Arc::new(SourceFile::new(doc.name.clone(), text));
+            doc.version = params.text_document.version;
+            doc.cascade |= doc.has_objects;
+            doc.parsed = None;
+            doc.last = None;
+            st.changed();
+        }
+        self.inner.schedule(uri, DEBOUNCE);
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let config = convert::file_path(&uri).is_some_and(|p| workspace::is_config(&p));
+        if config {
+            {
+                let mut st = self.inner.state();
+                st.reported.clear();
+                st.changed();
+            }
+            self.inner.relint_open(None);
+        } else {
+            self.inner.schedule(uri, Duration::ZERO);
+        }
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let closed = {
+            let mut st = self.inner.state();
+            let closed = st.open.remove(&uri);
+            st.changed();
+            closed
+        };
+        self.inner
+            .client
+            .publish_diagnostics(uri.clone(), Vec::new(), None)
+            .await;
+        let Some(closed) = closed else { return };
+        // The file on disk counts again; it may differ from the buffer that was open.
+        if let Some(path) = closed.path {
+            let limits = self.inner.limits;
+            let read = tokio::task::spawn_blocking({
+                let path = path.clone();
+                move || workspace::read_file(&path, limits)
+            })
+            .await
+            .ok()
+            .flatten();
+            let mut st = self.inner.state();
+            match read {
+                Some(f) => st.disk.insert(path, f),
+                None => st.disk.remove(&path),
+            };
+            st.changed();
+        }
+        if closed.has_objects {
+            self.inner.relint_open(None);
+        }
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let mut relint = false;
+        for change in params.changes {
+            let Some(path) = convert::file_path(&change.uri) else {
+                continue;
+            };
+            if workspace::is_config(&path) {
+                let mut st = self.inner.state();
+                st.reported.clear();
+                st.changed();
+                relint = true;
+                continue;
+            }
+            if !crate::input::has_manifest_extension(&path) {
+                continue;
+            }
+            let read = if change.typ == FileChangeType::DELETED {
+                None
+            } else {
+                let limits = self.inner.limits;
+                let p = path.clone();
+                tokio::task::spawn_blocking(move || workspace::read_file(&p, limits))
+                    .await
+                    .ok()
+                    .flatten()
+            };
+            let mut st = self.inner.state();
+            let had = match read {
+                Some(f) => {
+                    st.disk.insert(path, f);
+                    true
+                }
+                None => st.disk.remove(&path).is_some(),
+            };
+            if had {
+                st.changed();
+                relint = true;
+            }
+        }
+        if relint {
+            self.inner.relint_open(None);
+        }
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> RpcResult<Option<CodeActionResponse>> {
+        if let Some(only) = &params.context.only
+            && !only.iter().any(|k| {
+                CodeActionKind::QUICKFIX.as_str() == k.as_str()
+                    || CodeActionKind::QUICKFIX
+                        .as_str()
+                        .starts_with(&format!("{}.", k.as_str()))
+            })
+        {
+            return Ok(None);
+        }
+        let inner = self.inner.clone();
+        let actions = tokio::task::spawn_blocking(move || inner.code_actions(&params))
+            .await
+            .unwrap_or_default();
+        Ok(Some(actions))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower_lsp_server::ls_types::{Position, Range};
+
+    #[test]
+    fn changes_apply_in_the_negotiated_encoding() {
+        let text = "a: é😀x\nb: 1\n";
+        let change = |l1, c1, l2, c2, t: &str| TextDocumentContentChangeEvent {
+            range: Some(Range::new(Position::new(l1, c1), Position::new(l2, c2))),
+            range_length: None,
+            text: t.into(),
+        };
+        // After "a: é😀": 3 + 1 + 2 UTF-16 units, 3 + 2 + 4 bytes.
+        assert_eq!(
+            apply_change(text, &change(0, 6, 0, 7, "y"), Encoding::Utf16),
+            "a: é😀y\nb: 1\n"
+        );
+        assert_eq!(
+            apply_change(text, &change(0, 9, 0, 10, "y"), Encoding::Utf8),
+            "a: é😀y\nb: 1\n"
+        );
+        assert_eq!(
+            apply_change(text, &change(1, 3, 1, 4, "22"), Encoding::Utf16),
+            "a: é😀x\nb: 22\n"
+        );
+    }
+}

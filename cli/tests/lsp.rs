@@ -1,0 +1,1096 @@
+//! `canarylint lsp`, driven over standard input and output as an editor drives it.
+//!
+//! A small JSON-RPC client with Content-Length framing talks to the real binary. Every wait is
+//! bounded: a server that hangs or writes anything but the protocol to stdout fails the test.
+#![cfg(feature = "lsp")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// How long any single wait may take.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A language client over a child process.
+struct Client {
+    child: Child,
+    stdin: Arc<Mutex<ChildStdin>>,
+    rx: Receiver<Result<Value, String>>,
+    /// Messages received but not looked at yet.
+    stash: Vec<Value>,
+    next_id: i64,
+    stderr: Arc<Mutex<String>>,
+    /// The result of `initialize`.
+    init: Value,
+}
+
+fn write_message(stdin: &Mutex<ChildStdin>, message: &Value) {
+    let body = serde_json::to_string(message).unwrap();
+    let mut w = stdin.lock().unwrap();
+    // A server that exited leaves a closed pipe; the wait that follows reports it.
+    let _ = write!(w, "Content-Length: {}\r\n\r\n{body}", body.len());
+    let _ = w.flush();
+}
+
+/// Reads one framed message; anything else on stdout is an error.
+fn read_message(r: &mut impl BufRead) -> Result<Option<Value>, String> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        let n = r.read_line(&mut line).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return if length.is_none() {
+                Ok(None)
+            } else {
+                Err("end of output inside a header".into())
+            };
+        }
+        if line == "\r\n" {
+            break;
+        }
+        let Some(header) = line.strip_suffix("\r\n") else {
+            return Err(format!("not a protocol header line on stdout: {line:?}"));
+        };
+        if let Some(v) = header.strip_prefix("Content-Length: ") {
+            length = Some(v.parse::<usize>().map_err(|e| e.to_string())?);
+        } else if !header.starts_with("Content-Type: ") {
+            return Err(format!("not a protocol header on stdout: {header:?}"));
+        }
+    }
+    let length = length.ok_or("a message without Content-Length")?;
+    let mut body = vec![0; length];
+    r.read_exact(&mut body).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&body)
+        .map(Some)
+        .map_err(|e| format!("a message body that is not JSON: {e}"))
+}
+
+fn capabilities(utf8: bool) -> Value {
+    let mut caps = json!({
+        "textDocument": {
+            "publishDiagnostics": { "relatedInformation": true, "versionSupport": true },
+            "codeAction": { "codeActionLiteralSupport": { "codeActionKind": { "valueSet": ["quickfix"] } } },
+            "synchronization": { "didSave": true }
+        },
+        "workspace": {
+            "didChangeWatchedFiles": { "dynamicRegistration": true },
+            "workspaceFolders": true,
+            "applyEdit": true
+        }
+    });
+    if utf8 {
+        caps["general"] = json!({ "positionEncodings": ["utf-8", "utf-16"] });
+    }
+    caps
+}
+
+impl Client {
+    /// Starts the server and initializes it with a workspace folder.
+    fn start(root: &Path, utf8: bool) -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_canarylint"))
+            .arg("lsp")
+            .current_dir(root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = Arc::new(Mutex::new(child.stdin.take().unwrap()));
+        let stdout = child.stdout.take().unwrap();
+        let mut err_pipe = child.stderr.take().unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err_pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let (tx, rx) = channel();
+        let replier = stdin.clone();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(stdout);
+            loop {
+                match read_message(&mut r) {
+                    Ok(Some(msg)) => {
+                        // Requests from the server (registrations) are answered at once.
+                        if msg.get("method").is_some()
+                            && let Some(id) = msg.get("id")
+                        {
+                            write_message(
+                                &replier,
+                                &json!({"jsonrpc": "2.0", "id": id, "result": null}),
+                            );
+                        }
+                        if tx.send(Ok(msg)).is_err() {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        break;
+                    }
+                }
+            }
+        });
+        let mut client = Client {
+            child,
+            stdin,
+            rx,
+            stash: Vec::new(),
+            next_id: 0,
+            stderr,
+            init: Value::Null,
+        };
+        let root_uri = file_uri(root);
+        client.init = client.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": root_uri,
+                "capabilities": capabilities(utf8),
+                "workspaceFolders": [{ "uri": root_uri, "name": "ws" }]
+            }),
+        );
+        client.notify("initialized", json!({}));
+        client
+    }
+
+    fn send(&self, message: Value) {
+        write_message(&self.stdin, &message);
+    }
+
+    fn notify(&self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let response = self.wait_for(&format!("the response to {method}"), |m| {
+            m.get("id") == Some(&json!(id)) && m.get("method").is_none()
+        });
+        if let Some(e) = response.get("error") {
+            panic!("{method} failed: {e}");
+        }
+        response["result"].clone()
+    }
+
+    /// The first message (stashed or new) that matches; fails after [`TIMEOUT`].
+    fn wait_for(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.stash.iter().position(&pred) {
+            return self.stash.remove(i);
+        }
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(Ok(msg)) if pred(&msg) => return msg,
+                Ok(Ok(msg)) => self.stash.push(msg),
+                Ok(Err(e)) => self.fail(&format!("bad output while waiting for {what}: {e}")),
+                Err(RecvTimeoutError::Timeout) => {
+                    self.fail(&format!("timed out waiting for {what}"))
+                }
+                Err(RecvTimeoutError::Disconnected) => self.fail(&format!(
+                    "the server closed its output while waiting for {what}"
+                )),
+            }
+        }
+    }
+
+    fn fail(&mut self, message: &str) -> ! {
+        let _ = self.child.kill();
+        std::thread::sleep(Duration::from_millis(100));
+        let stderr = self.stderr.lock().unwrap().clone();
+        panic!("{message}\n--- server stderr ---\n{stderr}");
+    }
+
+    /// The next diagnostics published for `uri` that satisfy `pred`.
+    fn diagnostics(
+        &mut self,
+        uri: &str,
+        what: &str,
+        pred: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let msg = self.wait_for(&format!("diagnostics for {uri}: {what}"), |m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri
+                && pred(m["params"]["diagnostics"].as_array().unwrap())
+        });
+        msg["params"]["diagnostics"].as_array().unwrap().clone()
+    }
+
+    /// Diagnostics published for a given version of a document.
+    fn diagnostics_for_version(&mut self, uri: &str, version: i64) -> Vec<Value> {
+        let msg = self.wait_for(&format!("diagnostics for {uri} version {version}"), |m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri
+                && m["params"]["version"] == version
+        });
+        msg["params"]["diagnostics"].as_array().unwrap().clone()
+    }
+
+    fn open(&self, uri: &str, language: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}}),
+        );
+    }
+
+    fn replace_all(&self, uri: &str, version: i64, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        );
+    }
+
+    fn code_actions(&mut self, uri: &str, range: &Value) -> Vec<Value> {
+        let result = self.request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri},
+                "range": range,
+                "context": {"diagnostics": [], "only": ["quickfix"]}
+            }),
+        );
+        result.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Shuts the server down and checks that it exits cleanly.
+    fn shutdown(mut self) {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "exit status {status}");
+                return;
+            }
+            if Instant::now() > deadline {
+                self.fail("the server did not exit after `exit`");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn file_uri(path: &Path) -> String {
+    let mut out = String::from("file://");
+    for b in path.to_str().unwrap().bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The byte offset of a protocol position in `text`.
+fn offset_of(text: &str, pos: &Value, utf8: bool) -> usize {
+    let line = pos["line"].as_u64().unwrap() as usize;
+    let col = pos["character"].as_u64().unwrap() as usize;
+    let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+    let mut units = 0;
+    for (i, c) in text[start..].char_indices() {
+        if units >= col || c == '\n' {
+            return start + i;
+        }
+        units += if utf8 { c.len_utf8() } else { c.len_utf16() };
+    }
+    text.len()
+}
+
+/// The protocol position of a byte offset.
+fn position_of(text: &str, offset: usize, utf8: bool) -> (u64, u64) {
+    let before = &text[..offset];
+    let line = before.matches('\n').count();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let prefix = &text[line_start..offset];
+    let col = if utf8 {
+        prefix.len()
+    } else {
+        prefix.encode_utf16().count()
+    };
+    (line as u64, col as u64)
+}
+
+/// Applies a code action's edits for `uri` to `text`.
+fn apply(text: &str, action: &Value, uri: &str) -> String {
+    let edits = action["edit"]["changes"][uri].as_array().unwrap();
+    let mut spans: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| {
+            (
+                offset_of(text, &e["range"]["start"], false),
+                offset_of(text, &e["range"]["end"], false),
+                e["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let mut out = text.to_string();
+    for (s, e, t) in spans {
+        out.replace_range(s..e, &t);
+    }
+    out
+}
+
+fn codes(diags: &[Value]) -> Vec<String> {
+    diags
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn find<'a>(diags: &'a [Value], code: &str) -> &'a Value {
+    diags
+        .iter()
+        .find(|d| d["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} among {:?}", codes(diags)))
+}
+
+fn has(code: &'static str) -> impl Fn(&[Value]) -> bool {
+    move |d: &[Value]| d.iter().any(|x| x["code"] == code)
+}
+
+struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    fn new(files: &[(&str, &str)]) -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let p = dir.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        Workspace { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn uri(&self, name: &str) -> String {
+        file_uri(&self.path(name))
+    }
+}
+
+/// A Canary whose stepWeight (60) exceeds maxWeight (50), with non-ASCII text before the
+/// finding: a comment line, and a webhook name earlier on the stepWeight's own line.
+const CANARY: &str = "# Zürich 🚀 canary
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata:
+  name: podinfo
+  namespace: test
+spec:
+  provider: istio
+  targetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: podinfo
+  service:
+    port: 9898
+  analysis:
+    interval: 1m
+    threshold: 5
+    webhooks: [{name: \"prüfung-🚀\", url: \"http://loadtester.test/\"}]
+    maxWeight: 50
+    stepWeight: 60
+    metrics:
+      - name: request-success-rate
+        thresholdRange: {min: 99}
+        interval: 1m
+";
+
+/// The same Canary with the webhook and stepWeight on one line, so that columns differ
+/// between UTF-16 and UTF-8.
+const CANARY_ONE_LINE: &str = "# Zürich 🚀 canary
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata:
+  name: podinfo
+  namespace: test
+spec:
+  provider: istio
+  targetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: podinfo
+  service:
+    port: 9898
+  analysis: {interval: 1m, threshold: 5, webhooks: [{name: \"prüfung-🚀\", url: \"http://loadtester.test/\"}], maxWeight: 50, stepWeight: 60}
+";
+
+fn assert_range_of(diag: &Value, text: &str, needle: &str, nth: usize, utf8: bool) {
+    let start = text.match_indices(needle).nth(nth).unwrap().0;
+    let (l1, c1) = position_of(text, start, utf8);
+    let (l2, c2) = position_of(text, start + needle.len(), utf8);
+    assert_eq!(
+        diag["range"],
+        json!({"start": {"line": l1, "character": c1}, "end": {"line": l2, "character": c2}}),
+        "range of {needle}"
+    );
+}
+
+#[test]
+fn diagnostics_have_exact_utf16_ranges_and_follow_changes() {
+    let ws = Workspace::new(&[("canary.yaml", CANARY_ONE_LINE)]);
+    let mut c = Client::start(ws.dir.path(), false);
+    assert_eq!(c.init["capabilities"]["positionEncoding"], "utf-16");
+    assert_eq!(c.init["serverInfo"]["name"], "canarylint");
+    let uri = ws.uri("canary.yaml");
+    c.open(&uri, "yaml", CANARY_ONE_LINE);
+    let diags = c.diagnostics(&uri, "CL201", has("CL201"));
+    let d = find(&diags, "CL201");
+    // `60` on line 14: 134 UTF-16 units in (ü counts one, 🚀 two), 137 bytes.
+    assert_eq!(
+        d["range"],
+        json!({"start": {"line": 14, "character": 134}, "end": {"line": 14, "character": 136}})
+    );
+    assert_range_of(d, CANARY_ONE_LINE, "60", 0, false);
+    assert_eq!(d["severity"], 1);
+    assert_eq!(d["source"], "canarylint");
+    assert_eq!(
+        d["codeDescription"]["href"],
+        "https://github.com/canarylint/canarylint/blob/main/docs/rules/CL201.md"
+    );
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("stepWeight 60 exceeds maxWeight 50"),
+        "{message}"
+    );
+    assert!(
+        message.contains("\nhelp: set stepWeight to at most 50"),
+        "{message}"
+    );
+
+    // An incremental change: `60` becomes `10`, the finding goes.
+    let (l, ch) = (
+        d["range"]["start"]["line"].clone(),
+        d["range"]["start"]["character"].clone(),
+    );
+    c.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": 2},
+            "contentChanges": [{"range": d["range"], "text": "10"}]
+        }),
+    );
+    let diags = c.diagnostics_for_version(&uri, 2);
+    assert!(!codes(&diags).contains(&"CL201".to_string()), "{diags:?}");
+
+    // And back, typed in two quick edits: only the final text counts.
+    let at = json!({"start": {"line": l, "character": ch}, "end": {"line": l, "character": ch.as_u64().unwrap() + 1}});
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [{"range": at, "text": "9"}]}),
+    );
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 4}, "contentChanges": [{"range": at, "text": "7"}]}),
+    );
+    let diags = c.diagnostics_for_version(&uri, 4);
+    let d = find(&diags, "CL201");
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("stepWeight 70 exceeds")
+    );
+    c.shutdown();
+}
+
+#[test]
+fn utf8_is_used_when_the_client_offers_it() {
+    let ws = Workspace::new(&[]);
+    let mut c = Client::start(ws.dir.path(), true);
+    assert_eq!(c.init["capabilities"]["positionEncoding"], "utf-8");
+    let uri = ws.uri("canary.yaml");
+    c.open(&uri, "yaml", CANARY_ONE_LINE);
+    let diags = c.diagnostics(&uri, "CL201", has("CL201"));
+    let d = find(&diags, "CL201");
+    assert_eq!(
+        d["range"],
+        json!({"start": {"line": 14, "character": 137}, "end": {"line": 14, "character": 139}})
+    );
+    assert_range_of(d, CANARY_ONE_LINE, "60", 0, true);
+
+    // Code action edits are in bytes too.
+    let actions = c.code_actions(&uri, &d["range"]);
+    let fix = actions
+        .iter()
+        .find(|a| a["title"] == "lower stepWeight to 50")
+        .unwrap();
+    let edit = &fix["edit"]["changes"][&uri][0];
+    assert_eq!(edit["range"], d["range"]);
+    assert_eq!(edit["newText"], "50");
+}
+
+#[test]
+fn close_clears_diagnostics_and_plain_yaml_gets_none() {
+    let ws = Workspace::new(&[]);
+    let mut c = Client::start(ws.dir.path(), false);
+    let plain = ws.uri("values.yaml");
+    c.open(
+        &plain,
+        "yaml",
+        "replicas: 3\nimage: {tag: latest}\nbroken: [\n",
+    );
+    let diags = c.diagnostics(&plain, "an empty list", |_| true);
+    assert!(diags.is_empty(), "{diags:?}");
+
+    let uri = ws.uri("canary.yaml");
+    c.open(&uri, "yaml", CANARY);
+    c.diagnostics(&uri, "CL201", has("CL201"));
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let cleared = c.wait_for("diagnostics cleared on close", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri
+            && m["params"]["diagnostics"] == json!([])
+    });
+    assert!(cleared["params"]["version"].is_null());
+    c.shutdown();
+}
+
+#[test]
+fn quick_fix_from_the_rule_removes_the_finding() {
+    let ws = Workspace::new(&[]);
+    let mut c = Client::start(ws.dir.path(), false);
+    let uri = ws.uri("canary.yaml");
+    c.open(&uri, "yaml", CANARY);
+    let diags = c.diagnostics(&uri, "CL201", has("CL201"));
+    let d = find(&diags, "CL201").clone();
+    assert_range_of(&d, CANARY, "60", 0, false);
+    let actions = c.code_actions(&uri, &d["range"]);
+    let titles: Vec<&str> = actions
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.contains(&"lower stepWeight to 50"), "{titles:?}");
+    assert!(
+        titles.contains(&"ignore CL201 for this resource"),
+        "{titles:?}"
+    );
+    assert!(titles.contains(&"ignore CL201 on this line"), "{titles:?}");
+    let fix = actions
+        .iter()
+        .find(|a| a["title"] == "lower stepWeight to 50")
+        .unwrap();
+    assert_eq!(fix["kind"], "quickfix");
+    assert_eq!(fix["diagnostics"][0]["code"], "CL201");
+    let fixed = apply(CANARY, fix, &uri);
+    assert!(fixed.contains("    stepWeight: 50\n"), "{fixed}");
+    assert_eq!(fixed.len(), CANARY.len());
+    c.replace_all(&uri, 2, &fixed);
+    let diags = c.diagnostics_for_version(&uri, 2);
+    assert!(!codes(&diags).contains(&"CL201".into()), "{diags:?}");
+    c.shutdown();
+}
+
+/// Applies one action of a finding, and checks the finding is gone from the result.
+fn apply_and_check(
+    c: &mut Client,
+    uri: &str,
+    text: &str,
+    version: i64,
+    code: &str,
+    title: &str,
+) -> String {
+    c.replace_all(uri, version, text);
+    let diags = c.diagnostics_for_version(uri, version);
+    let d = find(&diags, code).clone();
+    let actions = c.code_actions(uri, &d["range"]);
+    let action = actions
+        .iter()
+        .find(|a| a["title"] == title)
+        .unwrap_or_else(|| {
+            panic!(
+                "no action {title:?} among {:?}",
+                actions.iter().map(|a| &a["title"]).collect::<Vec<_>>()
+            )
+        });
+    let fixed = apply(text, action, uri);
+    c.replace_all(uri, version + 1, &fixed);
+    let after = c.diagnostics_for_version(uri, version + 1);
+    assert!(
+        !codes(&after).contains(&code.to_string()),
+        "{code} still reported after {title:?}:\n{fixed}\n{after:?}"
+    );
+    // Nothing else appears because of the edit.
+    for new in codes(&after) {
+        assert!(
+            codes(&diags).contains(&new),
+            "{new} appeared after {title:?}:\n{fixed}"
+        );
+    }
+    fixed
+}
+
+#[test]
+fn ignore_actions_silence_the_finding() {
+    let ws = Workspace::new(&[]);
+    let mut c = Client::start(ws.dir.path(), false);
+    let uri = ws.uri("canary.yaml");
+    c.open(&uri, "yaml", "");
+
+    // No annotations yet: `metadata.annotations` is created.
+    let fixed = apply_and_check(
+        &mut c,
+        &uri,
+        CANARY,
+        2,
+        "CL201",
+        "ignore CL201 for this resource",
+    );
+    assert!(
+        fixed.contains(
+            "metadata:\n  annotations:\n    canarylint.io/ignore: CL201\n  name: podinfo\n"
+        ),
+        "{fixed}"
+    );
+
+    // An existing annotation list is extended.
+    let text = CANARY.replace(
+        "  namespace: test\n",
+        "  namespace: test\n  annotations:\n    team: \"payments\" # owners\n    canarylint.io/ignore: CL202\n",
+    );
+    let fixed = apply_and_check(
+        &mut c,
+        &uri,
+        &text,
+        4,
+        "CL201",
+        "ignore CL201 for this resource",
+    );
+    assert!(
+        fixed.contains("    canarylint.io/ignore: CL202, CL201\n"),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("    team: \"payments\" # owners\n"),
+        "{fixed}"
+    );
+
+    // Annotations without the ignore key get it.
+    let text = CANARY.replace(
+        "  namespace: test\n",
+        "  namespace: test\n  annotations:\n    team: payments\n",
+    );
+    let fixed = apply_and_check(
+        &mut c,
+        &uri,
+        &text,
+        6,
+        "CL201",
+        "ignore CL201 for this resource",
+    );
+    assert!(
+        fixed.contains("  annotations:\n    canarylint.io/ignore: CL201\n    team: payments\n"),
+        "{fixed}"
+    );
+
+    // On the line: a comment at its end.
+    let fixed = apply_and_check(
+        &mut c,
+        &uri,
+        CANARY,
+        8,
+        "CL201",
+        "ignore CL201 on this line",
+    );
+    assert!(
+        fixed.contains("    stepWeight: 60 # canarylint-ignore CL201\n"),
+        "{fixed}"
+    );
+
+    // A line that already has a comment gets one above it.
+    let text = CANARY.replace("stepWeight: 60\n", "stepWeight: 60 # on purpose\n");
+    let fixed = apply_and_check(
+        &mut c,
+        &uri,
+        &text,
+        10,
+        "CL201",
+        "ignore CL201 on this line",
+    );
+    assert!(
+        fixed.contains("    # canarylint-ignore CL201\n    stepWeight: 60 # on purpose\n"),
+        "{fixed}"
+    );
+
+    // An ignore comment that already applies to the line is extended.
+    let text = CANARY.replace(
+        "stepWeight: 60\n",
+        "stepWeight: 60 # canarylint-ignore CL202 -- why\n",
+    );
+    let fixed = apply_and_check(
+        &mut c,
+        &uri,
+        &text,
+        12,
+        "CL201",
+        "ignore CL201 on this line",
+    );
+    assert!(
+        fixed.contains("    stepWeight: 60 # canarylint-ignore CL202, CL201 -- why\n"),
+        "{fixed}"
+    );
+    c.shutdown();
+}
+
+#[test]
+fn ignore_for_resource_in_json() {
+    let ws = Workspace::new(&[]);
+    let mut c = Client::start(ws.dir.path(), false);
+    let uri = ws.uri("canary.json");
+    let text = r#"{
+  "apiVersion": "flagger.app/v1beta1",
+  "kind": "Canary",
+  "metadata": {"name": "podinfo", "namespace": "test"},
+  "spec": {
+    "provider": "istio",
+    "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+    "service": {"port": 9898},
+    "analysis": {"interval": "1m", "threshold": 5, "maxWeight": 50, "stepWeight": 60}
+  }
+}
+"#;
+    c.open(&uri, "json", text);
+    let diags = c.diagnostics(&uri, "CL201", has("CL201"));
+    let d = find(&diags, "CL201").clone();
+    let actions = c.code_actions(&uri, &d["range"]);
+    assert!(
+        !actions
+            .iter()
+            .any(|a| a["title"] == "ignore CL201 on this line"),
+        "JSON has no comments"
+    );
+    let fixed = apply_and_check(
+        &mut c,
+        &uri,
+        text,
+        2,
+        "CL201",
+        "ignore CL201 for this resource",
+    );
+    assert!(
+        fixed.contains(r#""metadata": {"name": "podinfo", "namespace": "test", "annotations": {"canarylint.io/ignore": "CL201"}},"#),
+        "{fixed}"
+    );
+    serde_json::from_str::<Value>(&fixed).expect("still JSON");
+}
+
+#[test]
+fn mirror_with_step_weight_becomes_iterations() {
+    let ws = Workspace::new(&[]);
+    let mut c = Client::start(ws.dir.path(), false);
+    let uri = ws.uri("canary.yaml");
+    c.open(&uri, "yaml", "");
+    let text = CANARY
+        .replace(
+            "stepWeight: 60\n",
+            "stepWeight: 20 # five steps\n    mirror: true\n",
+        )
+        .replace("    maxWeight: 50\n", "    maxWeight: 50   # the cap\n");
+    let fixed = apply_and_check(
+        &mut c,
+        &uri,
+        &text,
+        2,
+        "CL202",
+        "replace stepWeight and maxWeight with `iterations: 3`",
+    );
+    assert!(
+        fixed.contains("    webhooks: [{name: \"prüfung-🚀\", url: \"http://loadtester.test/\"}]\n    iterations: 3 # five steps\n    mirror: true\n"),
+        "{fixed}"
+    );
+    assert!(!fixed.contains("maxWeight"), "{fixed}");
+
+    // Without maxWeight the default of 100 counts.
+    let text = CANARY
+        .replace("    maxWeight: 50\n", "")
+        .replace("stepWeight: 60\n", "stepWeight: 30\n    mirror: true\n");
+    let fixed = apply_and_check(
+        &mut c,
+        &uri,
+        &text,
+        4,
+        "CL202",
+        "replace stepWeight with `iterations: 4`",
+    );
+    assert!(
+        fixed.contains("    iterations: 4\n    mirror: true\n"),
+        "{fixed}"
+    );
+    c.shutdown();
+}
+
+const GATEWAY: &str = "# The ingress gateway 🚪
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: public-gateway
+  namespace: istio-system
+spec:
+  selector:
+    istio: ingressgateway
+  servers:
+    - port: {number: 80, name: http, protocol: HTTP}
+      hosts:
+        - \"*.example.com\"
+";
+
+const ROUTED_CANARY: &str = "apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata:
+  name: podinfo
+  namespace: test
+spec:
+  provider: istio
+  targetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: podinfo
+  service:
+    port: 9898
+    gateways:
+      - istio-system/public-gateway
+      - mesh
+    hosts:
+      - podinfo.example.org
+  analysis:
+    interval: 1m
+    threshold: 5
+    maxWeight: 50
+    stepWeight: 10
+";
+
+#[test]
+fn workspace_gateway_gives_related_information_and_changes_relint() {
+    let ws = Workspace::new(&[
+        ("istio/gateway.yaml", GATEWAY),
+        ("apps/podinfo/canary.yaml", ROUTED_CANARY),
+        (
+            ".hidden/gateway.yaml",
+            &GATEWAY.replace("*.example.com", "*.example.org"),
+        ),
+    ]);
+    let mut c = Client::start(ws.dir.path(), false);
+    let registration = c.wait_for("the file watcher registration", |m| {
+        m["method"] == "client/registerCapability"
+    });
+    let reg = &registration["params"]["registrations"][0];
+    assert_eq!(reg["method"], "workspace/didChangeWatchedFiles");
+    assert_eq!(
+        reg["registerOptions"]["watchers"][0]["globPattern"],
+        "**/*.{yaml,yml,json}"
+    );
+
+    let uri = ws.uri("apps/podinfo/canary.yaml");
+    c.open(&uri, "yaml", ROUTED_CANARY);
+    let diags = c.diagnostics(&uri, "CL102 from the indexed gateway", has("CL102"));
+    let d = find(&diags, "CL102");
+    assert_range_of(d, ROUTED_CANARY, "podinfo.example.org", 0, false);
+    let related = &d["relatedInformation"][0];
+    assert_eq!(related["location"]["uri"], ws.uri("istio/gateway.yaml"));
+    assert_eq!(
+        related["message"],
+        "hosts of gateway istio-system/public-gateway"
+    );
+    let hosts_at = GATEWAY.find("- \"*.example.com\"").unwrap();
+    let (line, col) = position_of(GATEWAY, hosts_at, false);
+    assert_eq!(
+        related["location"]["range"]["start"],
+        json!({"line": line, "character": col})
+    );
+
+    // The gateway opened in the editor wins over the file: served hosts change, the canary is
+    // linted again without saving anything.
+    let gw_uri = ws.uri("istio/gateway.yaml");
+    let edited = GATEWAY.replace("*.example.com", "*.example.org");
+    c.open(&gw_uri, "yaml", &edited);
+    let diags = c.diagnostics(
+        &uri,
+        "no CL102 once the open gateway serves the host",
+        |d| !has("CL102")(d),
+    );
+    assert!(!codes(&diags).contains(&"CL102".into()));
+    let gw_diags = c.diagnostics(&gw_uri, "none for a gateway", |_| true);
+    assert!(gw_diags.is_empty());
+
+    // Closed again, the file on disk counts; then the file changes on disk.
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": gw_uri}}),
+    );
+    c.diagnostics(&uri, "CL102 back from the file", has("CL102"));
+    std::fs::write(ws.path("istio/gateway.yaml"), &edited).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": gw_uri, "type": 2}]}),
+    );
+    c.diagnostics(&uri, "no CL102 after the file changed", |d| {
+        !has("CL102")(d)
+    });
+
+    // A deleted gateway leaves the workspace: CL101 cannot tell it is missing (no gateway in
+    // that namespace), CL102 has nothing to compare with.
+    std::fs::remove_file(ws.path("istio/gateway.yaml")).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": gw_uri, "type": 3}]}),
+    );
+    let diags = c.diagnostics_for_version(&uri, 1);
+    assert!(!codes(&diags).contains(&"CL102".into()), "{diags:?}");
+    c.shutdown();
+}
+
+#[test]
+fn workspace_configuration_applies() {
+    let ws = Workspace::new(&[(".canarylint.yaml", "rules:\n  CL201: off\n")]);
+    let mut c = Client::start(ws.dir.path(), false);
+    let uri = ws.uri("apps/canary.yaml");
+    let text = CANARY.replace(
+        "targetRef:\n    apiVersion: apps/v1",
+        "targetRef:\n    apiVersion: v1",
+    );
+    c.open(&uri, "yaml", &text);
+    let diags = c.diagnostics(&uri, "CL308", has("CL308"));
+    assert!(!codes(&diags).contains(&"CL201".into()), "{diags:?}");
+
+    // The configuration changes: CL201 is a warning now.
+    std::fs::write(ws.path(".canarylint.yaml"), "rules:\n  CL201: warning\n").unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": ws.uri(".canarylint.yaml"), "type": 2}]}),
+    );
+    let diags = c.diagnostics(&uri, "CL201 as a warning", has("CL201"));
+    assert_eq!(find(&diags, "CL201")["severity"], 2);
+    c.shutdown();
+}
+
+/// Neovim's own client, headless: it starts `canarylint lsp` for a Canary, waits for the
+/// diagnostics and writes them out as JSON.
+const NVIM_INIT: &str = r#"
+local out = os.getenv("CANARYLINT_TEST_OUT")
+vim.api.nvim_create_autocmd("VimEnter", { callback = function()
+  local buf = vim.api.nvim_get_current_buf()
+  local config = {
+    name = "canarylint",
+    cmd = { os.getenv("CANARYLINT_TEST_BIN"), "lsp" },
+    root_dir = os.getenv("CANARYLINT_TEST_ROOT"),
+  }
+  if vim.lsp.start then
+    vim.lsp.start(config, { bufnr = buf })
+  else
+    -- Neovim 0.7 has no vim.lsp.start.
+    vim.lsp.buf_attach_client(buf, vim.lsp.start_client(config))
+  end
+  local ok = vim.wait(20000, function() return #vim.diagnostic.get(buf) > 0 end, 50)
+  local items = {}
+  for _, d in ipairs(vim.diagnostic.get(buf)) do
+    local lsp = (d.user_data and d.user_data.lsp) or {}
+    table.insert(items, {
+      lnum = d.lnum, col = d.col, end_lnum = d.end_lnum, end_col = d.end_col,
+      code = d.code or lsp.code, source = d.source, severity = d.severity, message = d.message,
+    })
+  end
+  local f = io.open(out, "w")
+  f:write(vim.fn.json_encode({ ok = ok, diagnostics = items }))
+  f:close()
+  vim.cmd("qa!")
+end })
+"#;
+
+#[test]
+fn neovim_shows_the_diagnostics() {
+    if Command::new("nvim").arg("--version").output().is_err() {
+        eprintln!("skipped: `nvim` is not installed (apt-get install neovim)");
+        return;
+    }
+    let ws = Workspace::new(&[("canary.yaml", CANARY), ("init.lua", NVIM_INIT)]);
+    let out = ws.path("diagnostics.json");
+    let state = ws.path("nvim-state");
+    let mut nvim = Command::new("nvim")
+        .args(["--headless", "-n", "-i", "NONE", "-u"])
+        .arg(ws.path("init.lua"))
+        .arg(ws.path("canary.yaml"))
+        .current_dir(ws.dir.path())
+        .env("CANARYLINT_TEST_OUT", &out)
+        .env("CANARYLINT_TEST_BIN", env!("CARGO_BIN_EXE_canarylint"))
+        .env("CANARYLINT_TEST_ROOT", ws.dir.path())
+        .env("XDG_CONFIG_HOME", &state)
+        .env("XDG_DATA_HOME", &state)
+        .env("XDG_STATE_HOME", &state)
+        .env("XDG_CACHE_HOME", &state)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = nvim.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = nvim.kill();
+            let _ = nvim.wait();
+            panic!("Neovim did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    nvim.stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(status.success(), "nvim exited with {status}: {stderr}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(
+        report["ok"], true,
+        "no diagnostics in Neovim: {report} {stderr}"
+    );
+    let diags = report["diagnostics"].as_array().unwrap();
+    let d = diags
+        .iter()
+        .find(|d| d["code"] == "CL201")
+        .unwrap_or_else(|| panic!("no CL201 in {report}"));
+    let line = CANARY
+        .lines()
+        .position(|l| l.trim_start().starts_with("stepWeight:"))
+        .unwrap();
+    assert_eq!(d["lnum"], line as u64);
+    assert_eq!(d["col"], 16);
+    assert_eq!(d["source"], "canarylint");
+    assert_eq!(d["severity"], 1);
+}

@@ -1,0 +1,155 @@
+//! The HTTP routes: `POST /validate`, and `/healthz`, `/readyz`, `/metrics`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::admission::{self, VALIDATE_PATH};
+use crate::metrics::{self as m, Metrics};
+
+/// Everything the handlers share.
+pub struct App {
+    pub state: admission::State,
+    pub metrics: Arc<Metrics>,
+    /// Whether a certificate is loaded (always, once a TLS server runs; not needed without TLS).
+    pub tls_ready: AtomicBool,
+    /// Cleared when shutdown starts, so that probes take the pod out before it stops.
+    pub serving: AtomicBool,
+}
+
+impl App {
+    /// Why the server is not ready, if it is not.
+    pub fn not_ready(&self) -> Option<String> {
+        if !self.serving.load(Ordering::Acquire) {
+            return Some("shutting down".into());
+        }
+        if !self.tls_ready.load(Ordering::Acquire) {
+            return Some("no serving certificate loaded".into());
+        }
+        let inventory = &self.state.inventory;
+        if inventory.has_cluster() {
+            let pending = inventory.pending();
+            if !pending.is_empty() {
+                let kinds: Vec<&str> = pending.iter().map(|k| k.describe()).collect();
+                return Some(format!("inventory not synced: {}", kinds.join(", ")));
+            }
+        }
+        None
+    }
+}
+
+/// The webhook listener's routes: `/validate` and the health routes.
+pub fn router(app: Arc<App>, body_limit: usize, timeout: Duration) -> Router {
+    let validate =
+        post(validate).layer(middleware::from_fn_with_state(app.clone(), count_inflight));
+    Router::new()
+        .route(VALIDATE_PATH, validate)
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .with_state(app)
+}
+
+/// The `--metrics-listen` routes: health and metrics only.
+pub fn health_router(app: Arc<App>, timeout: Duration) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .with_state(app)
+}
+
+struct Inflight<'a>(&'a Metrics);
+
+impl Drop for Inflight<'_> {
+    fn drop(&mut self) {
+        self.0.inflight.dec();
+    }
+}
+
+async fn count_inflight(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    app.metrics.inflight.inc();
+    let _guard = Inflight(&app.metrics);
+    next.run(request).await
+}
+
+async fn validate(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    let started = Instant::now();
+    let shared = app.clone();
+    let outcome =
+        tokio::task::spawn_blocking(move || admission::review(&body, &shared.state)).await;
+    let elapsed = started.elapsed();
+    app.metrics.review_seconds.observe(elapsed.as_secs_f64());
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
+    match outcome {
+        Ok(Ok(r)) => {
+            app.metrics
+                .review(r.operation, r.subject, r.decision.as_str());
+            for (code, severity) in &r.findings {
+                app.metrics.finding(code, severity.as_str());
+            }
+            let codes: Vec<&str> = r.findings.iter().map(|(c, _)| *c).collect();
+            tracing::info!(
+                uid = %r.uid,
+                operation = r.operation,
+                resource = %r.resource,
+                decision = r.decision.as_str(),
+                dry_run = r.dry_run,
+                findings = %codes.join(","),
+                latency_ms,
+                "review"
+            );
+            axum::Json(r.review).into_response()
+        }
+        Ok(Err((status, message))) => {
+            app.metrics.review("none", "unknown", "invalid");
+            tracing::warn!(status = status.as_u16(), error = %message, latency_ms, "rejected a request that is not a valid AdmissionReview");
+            (status, message).into_response()
+        }
+        Err(e) => {
+            app.metrics.review("none", "unknown", "error");
+            tracing::error!(error = %e, "the review failed (a bug in canarylint)");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    match app.not_ready() {
+        None => (StatusCode::OK, "ready\n").into_response(),
+        Some(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {why}\n"),
+        )
+            .into_response(),
+    }
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let body = app.metrics.render(&app.state.inventory);
+    ([(header::CONTENT_TYPE, m::CONTENT_TYPE)], body).into_response()
+}

@@ -1,0 +1,461 @@
+//! Starting, running and stopping the webhook.
+
+use std::net::{SocketAddr, TcpListener};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum_server::Handle;
+use canarylint::config::Config;
+use canarylint::{Budget, Linter};
+use hyper_util::rt::TokioTimer;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::admission::{Policy, State};
+use crate::app::{self, App};
+use crate::args::ServeArgs;
+use crate::cluster::{self, WATCHED, WatchSettings};
+use crate::inventory::{SharedInventory, load_context};
+use crate::metrics::Metrics;
+use crate::tls::{CertFiles, RECHECK, Tls};
+
+/// How long shutdown waits for reviews in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Bad flags or files (exit status 2).
+    #[error("{0}")]
+    Usage(String),
+    /// Could not listen, or the server failed (exit status 1).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl ServeError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            ServeError::Usage(_) => ExitCode::from(2),
+            ServeError::Failed(_) => ExitCode::from(1),
+        }
+    }
+}
+
+/// Configures a listener's timeouts and serves `router` on it in a task. (A macro: the TLS and
+/// plain listeners are different types.)
+macro_rules! spawn_server {
+    ($server:expr, $router:expr, $handle:expr, $timeout:expr, $failed:expr, $name:expr $(,)?) => {{
+        let mut server = $server;
+        // Slow clients: the headers, then the whole first request, must arrive in time.
+        server
+            .http_builder()
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout($timeout);
+        let server = server.first_request_timeout($timeout).handle($handle);
+        let router: Router = $router;
+        let failed: Arc<watch::Sender<Option<String>>> = $failed;
+        let name: &'static str = $name;
+        tokio::spawn(async move {
+            if let Err(e) = server.serve(router.into_make_service()).await {
+                tracing::error!(listener = name, error = %e, "listener failed");
+                failed.send_replace(Some(format!("{name} listener failed: {e}")));
+            }
+        })
+    }};
+}
+
+/// A running webhook.
+pub struct Server {
+    addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
+    handles: Vec<Handle<SocketAddr>>,
+    servers: Vec<JoinHandle<()>>,
+    background: Vec<JoinHandle<()>>,
+    failed: watch::Receiver<Option<String>>,
+    app: Arc<App>,
+}
+
+impl Server {
+    /// Loads everything, binds the listeners and starts serving. Returns once the listeners
+    /// accept connections (readiness may still wait for the cluster inventory).
+    pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
+        // Ignored when a provider is already installed (a test, or an embedding program).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let timeout = Duration::from_secs(args.request_timeout);
+        let metrics = Arc::new(Metrics::new());
+
+        let state = build_state(&args)?;
+        let inventory = state.inventory.clone();
+        let client = if args.no_cluster {
+            None
+        } else {
+            let client = cluster::client(args.kubeconfig.as_deref())
+                .await
+                .map_err(ServeError::Usage)?;
+            inventory.expect_cluster(WATCHED.iter().map(|w| w.kind));
+            Some(client)
+        };
+
+        let tls = match (&args.tls_cert, &args.tls_key, args.insecure_http) {
+            (_, _, true) => {
+                tracing::warn!(
+                    listen = %args.listen,
+                    "SERVING PLAIN HTTP (--insecure-http): for local trials only; the API server will not call this webhook"
+                );
+                None
+            }
+            (Some(cert), Some(key), false) => {
+                let files = CertFiles {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                };
+                Some(Arc::new(
+                    Tls::load(files, metrics.clone())
+                        .await
+                        .map_err(ServeError::Usage)?,
+                ))
+            }
+            _ => {
+                return Err(ServeError::Usage(
+                    "pass --tls-cert and --tls-key (or --insecure-http for a local trial)".into(),
+                ));
+            }
+        };
+
+        let app = Arc::new(App {
+            state,
+            metrics: metrics.clone(),
+            tls_ready: AtomicBool::new(true),
+            serving: AtomicBool::new(true),
+        });
+
+        let (fail_tx, failed) = watch::channel(None);
+        let fail_tx = Arc::new(fail_tx);
+        let mut handles = Vec::new();
+        let mut servers = Vec::new();
+
+        let listener = bind(args.listen)?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| ServeError::Failed(e.to_string()))?;
+        let router = app::router(app.clone(), args.body_limit, timeout);
+        let handle = Handle::new();
+        let task = match &tls {
+            Some(tls) => {
+                let server =
+                    axum_server::from_tcp_rustls(listener, tls.config.clone()).map_err(|e| {
+                        ServeError::Failed(format!("cannot listen on {}: {e}", args.listen))
+                    })?;
+                spawn_server!(
+                    server,
+                    router,
+                    handle.clone(),
+                    timeout,
+                    fail_tx.clone(),
+                    "webhook"
+                )
+            }
+            None => {
+                let server = axum_server::from_tcp(listener).map_err(|e| {
+                    ServeError::Failed(format!("cannot listen on {}: {e}", args.listen))
+                })?;
+                spawn_server!(
+                    server,
+                    router,
+                    handle.clone(),
+                    timeout,
+                    fail_tx.clone(),
+                    "webhook"
+                )
+            }
+        };
+        handles.push(handle);
+        servers.push(task);
+        tracing::info!(listen = %addr, tls = tls.is_some(), mode = args.mode.as_str(), "webhook listening");
+
+        let metrics_addr = match args.metrics_listen {
+            None => None,
+            Some(at) => {
+                let listener = bind(at)?;
+                let maddr = listener
+                    .local_addr()
+                    .map_err(|e| ServeError::Failed(e.to_string()))?;
+                let server = axum_server::from_tcp(listener)
+                    .map_err(|e| ServeError::Failed(format!("cannot listen on {at}: {e}")))?;
+                let handle = Handle::new();
+                servers.push(spawn_server!(
+                    server,
+                    app::health_router(app.clone(), timeout),
+                    handle.clone(),
+                    timeout,
+                    fail_tx.clone(),
+                    "metrics",
+                ));
+                handles.push(handle);
+                tracing::info!(listen = %maddr, "health and metrics listening (plain HTTP)");
+                Some(maddr)
+            }
+        };
+
+        let mut background = Vec::new();
+        if let Some(tls) = tls {
+            background.push(tls.spawn_reloader(RECHECK));
+        }
+        if let Some(client) = client {
+            background.extend(cluster::spawn(
+                client,
+                inventory,
+                WatchSettings {
+                    namespaces: (!args.watch_namespaces.is_empty())
+                        .then(|| args.watch_namespaces.clone()),
+                    default_namespace: args.namespace.clone(),
+                },
+                metrics,
+            ));
+        }
+
+        Ok(Server {
+            addr,
+            metrics_addr,
+            handles,
+            servers,
+            background,
+            failed,
+            app,
+        })
+    }
+
+    /// The webhook listener's address (the port chosen when `--listen` gave port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The `--metrics-listen` address, if any.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// Resolves when a listener stopped on its own (an error), with the reason.
+    pub async fn failed(&self) -> String {
+        let mut rx = self.failed.clone();
+        match rx.wait_for(Option::is_some).await {
+            Ok(v) => v.clone().unwrap_or_default(),
+            Err(_) => "the server stopped".into(),
+        }
+    }
+
+    /// Starts a graceful shutdown: readiness fails, no new connection is accepted, requests
+    /// in flight get up to `grace` to finish. [`Server::wait`] then waits for them.
+    pub fn begin_shutdown(&self, grace: Duration) {
+        self.app.serving.store(false, Ordering::Release);
+        for h in &self.handles {
+            h.graceful_shutdown(Some(grace));
+        }
+    }
+
+    /// Waits for the listeners to stop (after [`Server::begin_shutdown`], or a failure), then
+    /// stops the watches and the certificate reloader.
+    pub async fn wait(self) -> Result<(), ServeError> {
+        for s in self.servers {
+            let _ = s.await;
+        }
+        for b in &self.background {
+            b.abort();
+        }
+        let error = self.failed.borrow().clone();
+        match error {
+            Some(e) => Err(ServeError::Failed(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Server::begin_shutdown`], then [`Server::wait`].
+    pub async fn shutdown(self, grace: Duration) -> Result<(), ServeError> {
+        self.begin_shutdown(grace);
+        self.wait().await
+    }
+}
+
+fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr).map_err(|e| ServeError::Failed(format!("cannot listen on {addr}: {e}")))
+}
+
+/// The review state for a set of flags: configuration, linter, the `--context` inventory
+/// (no cluster yet) and the policy. What [`Server::start`] serves with; tests and fuzzers call
+/// [`crate::admission::review`] with it directly.
+pub fn build_state(args: &ServeArgs) -> Result<State, ServeError> {
+    let config = load_config(args)?;
+    let mut linter = Linter::new(canarylint_rules::ALL).with_config(config);
+    linter.settings.default_namespace = args.namespace.clone();
+    if let Some(p) = &args.provider {
+        linter.settings.default_provider = p.clone();
+        linter.settings.provider_configured = true;
+    }
+    let seed = load_context(&args.context, &args.namespace).map_err(ServeError::Usage)?;
+    if !args.context.is_empty() {
+        tracing::info!(
+            files = seed.files,
+            objects = seed_count(&seed.inventory),
+            "inventory seeded from --context"
+        );
+    }
+    let inventory = Arc::new(SharedInventory::new(seed.inventory, seed.namespaces));
+    let mut state = State::new(
+        linter,
+        inventory,
+        Policy {
+            mode: args.mode,
+            protect_gateways: args.protect_gateways,
+            fail_closed_references: args.fail_closed_references,
+        },
+    );
+    // A review never parses more than the body it came in.
+    state.budget = Budget {
+        max_bytes: Budget::STRICT
+            .max_bytes
+            .max(args.body_limit.saturating_mul(2)),
+        ..Budget::STRICT
+    };
+    Ok(state)
+}
+
+fn load_config(args: &ServeArgs) -> Result<Config, ServeError> {
+    if args.no_config {
+        return Ok(Config::default());
+    }
+    let path = match &args.config {
+        Some(p) => Some(p.clone()),
+        None => std::env::current_dir()
+            .ok()
+            .and_then(|d| Config::discover(&d)),
+    };
+    let Some(path) = path else {
+        return Ok(Config::default());
+    };
+    let rules = canarylint_rules::all_meta();
+    match Config::load(&path, &rules) {
+        Ok(c) => {
+            tracing::info!(config = %path.display(), "configuration loaded");
+            Ok(c)
+        }
+        Err(errors) => {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            Err(ServeError::Usage(format!(
+                "invalid configuration:\n{}",
+                lines.join("\n")
+            )))
+        }
+    }
+}
+
+fn seed_count(inventory: &canarylint::Inventory) -> usize {
+    use canarylint::Kind;
+    [
+        Kind::Canary,
+        Kind::MetricTemplate,
+        Kind::AlertProvider,
+        Kind::IstioGateway,
+        Kind::GatewayApiGateway,
+        Kind::Deployment,
+        Kind::DaemonSet,
+        Kind::Service,
+        Kind::KnativeService,
+        Kind::HorizontalPodAutoscaler,
+        Kind::ScaledObject,
+        Kind::PeerAuthentication,
+    ]
+    .iter()
+    .map(|k| inventory.count(*k))
+    .sum()
+}
+
+/// Sets up JSON logs on standard error (level from `RUST_LOG`, default `info`).
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Fails only when a subscriber is already installed (by an embedding program): keep it.
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .try_init();
+}
+
+/// Runs the webhook until SIGTERM or SIGINT: builds a multi-thread tokio runtime, serves, then
+/// shuts down gracefully. Exit status 0 after a signal, 1 when serving failed, 2 on bad flags
+/// or files.
+pub fn run(args: ServeArgs) -> ExitCode {
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async move {
+        let server = match Server::start(args).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the webhook");
+                return e.exit_code();
+            }
+        };
+        let stopped_by_signal = tokio::select! {
+            signal = shutdown_signal() => {
+                tracing::info!(signal, "shutting down: no new connections; finishing reviews in flight");
+                true
+            }
+            reason = server.failed() => {
+                tracing::error!(error = %reason, "shutting down after a failure");
+                false
+            }
+        };
+        match server.shutdown(SHUTDOWN_GRACE).await {
+            Ok(()) if stopped_by_signal => {
+                tracing::info!("stopped");
+                ExitCode::SUCCESS
+            }
+            Ok(()) => ExitCode::from(1),
+            Err(e) => {
+                tracing::error!(error = %e, "stopped with an error");
+                e.exit_code()
+            }
+        }
+    })
+}
+
+/// Resolves on SIGTERM or SIGINT, with the signal's name.
+async fn shutdown_signal() -> &'static str {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => "SIGINT",
+        _ = term => "SIGTERM",
+    }
+}
