@@ -124,6 +124,18 @@ pub struct CheckArgs {
     /// Number of threads used to read and lint files (default: one per CPU).
     #[arg(long, value_name = "N")]
     pub threads: Option<NonZeroUsize>,
+
+    /// Treat the inputs and `--context` as the whole cluster: a referenced object they do not
+    /// hold is reported as missing, not as unverifiable (CL100).
+    #[arg(long)]
+    pub complete: bool,
+
+    /// Add the live cluster's objects to the inventory: `--cluster` for the current kubeconfig
+    /// context, `--cluster=NAME` for another. Only reads (list); without this flag nothing
+    /// touches the network.
+    #[cfg(feature = "serve")]
+    #[arg(long, value_name = "CONTEXT", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub cluster: Option<String>,
 }
 
 /// Options of `canarylint rules`.

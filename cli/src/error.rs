@@ -45,6 +45,8 @@ pub enum CliError {
     },
     #[error("the language server stopped: {0}")]
     Server(std::io::Error),
+    #[error("--cluster: {0}")]
+    Cluster(String),
 }
 
 impl CliError {

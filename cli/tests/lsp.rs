@@ -974,6 +974,46 @@ fn workspace_gateway_gives_related_information_and_changes_relint() {
 }
 
 #[test]
+fn added_workspace_folders_are_read() {
+    let apps = Workspace::new(&[("podinfo/canary.yaml", ROUTED_CANARY)]);
+    let infra = Workspace::new(&[("istio/gateway.yaml", GATEWAY)]);
+    let mut c = Client::start(apps.dir.path(), false);
+    assert_eq!(
+        c.init["capabilities"]["workspace"]["workspaceFolders"],
+        json!({"supported": true, "changeNotifications": true})
+    );
+    let uri = apps.uri("podinfo/canary.yaml");
+    c.open(&uri, "yaml", ROUTED_CANARY);
+    let diags = c.diagnostics_for_version(&uri, 1);
+    assert!(!codes(&diags).contains(&"CL102".into()), "{diags:?}");
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [{"uri": file_uri(infra.dir.path()), "name": "infra"}], "removed": []}}),
+    );
+    c.diagnostics(&uri, "CL102 once the infra folder is read", has("CL102"));
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [], "removed": [{"uri": file_uri(infra.dir.path()), "name": "infra"}]}}),
+    );
+    c.diagnostics(&uri, "no CL102 once the folder is gone", |d| {
+        !has("CL102")(d)
+    });
+    c.shutdown();
+}
+
+#[test]
+fn a_canary_with_a_syntax_error_shows_it() {
+    let ws = Workspace::new(&[]);
+    let mut c = Client::start(ws.dir.path(), false);
+    let uri = ws.uri("canary.yaml");
+    let broken = CANARY.replace("    threshold: 5\n", "    threshold: [5\n");
+    c.open(&uri, "yaml", &broken);
+    let diags = c.diagnostics(&uri, "CL000", has("CL000"));
+    assert_eq!(find(&diags, "CL000")["severity"], 1);
+    c.shutdown();
+}
+
+#[test]
 fn workspace_configuration_applies() {
     let ws = Workspace::new(&[(".canarylint.yaml", "rules:\n  CL201: off\n")]);
     let mut c = Client::start(ws.dir.path(), false);

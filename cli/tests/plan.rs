@@ -13,10 +13,22 @@ fn canarylint() -> Command {
 #[test]
 fn json_plan_of_the_clean_example() {
     let out = canarylint()
-        .args(["plan", "examples/", "--canary", "test/podinfo", "--format", "json"])
+        .args([
+            "plan",
+            "examples/",
+            "--canary",
+            "test/podinfo",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let plans = v["plans"].as_array().unwrap();
     assert_eq!(plans.len(), 1);
@@ -36,11 +48,17 @@ fn json_plan_of_the_clean_example() {
 
 #[test]
 fn human_plan_fits_80_columns_and_lists_findings() {
-    let out = canarylint().args(["plan", "examples/shop/", "--context", "examples/istio/"]).output().unwrap();
+    let out = canarylint()
+        .args(["plan", "examples/shop/", "--context", "examples/istio/"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "the shop Canaries have errors");
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Canary shop/checkout"), "{text}");
-    assert!(text.contains("CL201 step-weight-exceeds-max-weight"), "{text}");
+    assert!(
+        text.contains("CL201 step-weight-exceeds-max-weight"),
+        "{text}"
+    );
     let plan_part = text.split("Findings:").next().unwrap();
     for line in plan_part.lines() {
         assert!(line.chars().count() <= 80, "too wide: {line}");
@@ -60,5 +78,8 @@ fn render_prints_the_generated_objects() {
 
 #[test]
 fn an_unknown_canary_is_a_usage_error() {
-    canarylint().args(["plan", "examples/", "--canary", "nope/nothing"]).assert().code(2);
+    canarylint()
+        .args(["plan", "examples/", "--canary", "nope/nothing"])
+        .assert()
+        .code(2);
 }

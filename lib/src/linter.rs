@@ -189,9 +189,21 @@ impl Linter {
         context: Vec<Arc<SourceFile>>,
         budget: &Budget,
     ) -> LintRun {
+        self.lint_sources_with(Inventory::new(), sources, context, budget)
+    }
+
+    /// As [`Linter::lint_sources`], on top of an inventory that already holds objects (a
+    /// cluster's): the files' objects are added to it, and win over it.
+    pub fn lint_sources_with(
+        &self,
+        base: Inventory,
+        sources: Vec<Arc<SourceFile>>,
+        context: Vec<Arc<SourceFile>>,
+        budget: &Budget,
+    ) -> LintRun {
         let files: Vec<ParsedFile> = sources.into_par_iter().map(|s| read(s, budget)).collect();
         let context: Vec<ParsedFile> = context.into_par_iter().map(|s| read(s, budget)).collect();
-        let mut inventory = Inventory::new();
+        let mut inventory = base;
         for f in context.iter().chain(&files) {
             inventory.add_file(f, &self.settings.default_namespace);
         }

@@ -303,3 +303,75 @@ fn convert(kind: Kind, mut o: DynamicObject, default_namespace: &str) -> Option<
     let json = serde_json::to_value(&o).ok()?;
     object_from_json(kind, &json, default_namespace)
 }
+
+/// A client for a kubeconfig context (`None`: the current one), as `canarylint check
+/// --cluster` uses it.
+pub async fn client_for_context(context: Option<&str>) -> Result<Client, String> {
+    let options = KubeConfigOptions {
+        context: context.map(str::to_string),
+        ..KubeConfigOptions::default()
+    };
+    let config = match context {
+        None => Config::infer()
+            .await
+            .map_err(|e| format!("no cluster configuration found: {e}"))?,
+        Some(name) => Config::from_kubeconfig(&options)
+            .await
+            .map_err(|e| format!("cannot use kubeconfig context {name}: {e}"))?,
+    };
+    Client::try_from(config).map_err(|e| format!("cannot create a Kubernetes client: {e}"))
+}
+
+/// Lists every watched kind once into an inventory (the one-shot counterpart of the webhook's
+/// watches, for the CLI). A listed kind covers every namespace (or the given ones); a kind the
+/// cluster does not serve, or may not be listed, stays not authoritative.
+pub async fn list_once(
+    client: &Client,
+    namespaces: Option<&[String]>,
+    default_namespace: &str,
+) -> Result<(canarylint::Inventory, Vec<String>), String> {
+    use canarylint::Coverage;
+    let mut inventory = canarylint::Inventory::new();
+    let mut notes = Vec::new();
+    for w in WATCHED {
+        let ar = match discover(client, w).await {
+            Ok(Discovered::Served(ar)) => ar,
+            Ok(Discovered::NotServed) => continue,
+            Err(e) => return Err(format!("cannot reach the cluster: {e}")),
+        };
+        let scopes: Vec<Option<&str>> = match namespaces {
+            None => vec![None],
+            Some(list) => list.iter().map(|n| Some(n.as_str())).collect(),
+        };
+        let mut complete = true;
+        for scope in scopes {
+            let api: Api<DynamicObject> = match scope {
+                None => Api::all_with(client.clone(), &ar),
+                Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
+            };
+            match api.list(&Default::default()).await {
+                Ok(list) => {
+                    for obj in list.items {
+                        let json = serde_json::to_value(&obj).unwrap_or_default();
+                        if let Some(o) = object_from_json(w.kind, &json, default_namespace) {
+                            inventory.insert(o);
+                        }
+                    }
+                }
+                Err(kube::Error::Api(s)) if s.code == 403 || s.code == 404 => {
+                    complete = false;
+                    notes.push(format!("{} {}: {}", w.kind_name, w.group, s.message));
+                }
+                Err(e) => return Err(format!("cannot list {} ({}): {e}", w.resource, w.group)),
+            }
+        }
+        if complete {
+            let coverage = match namespaces {
+                None => Coverage::All,
+                Some(list) => Coverage::Namespaces(list.iter().cloned().collect()),
+            };
+            inventory.set_coverage(w.kind, coverage);
+        }
+    }
+    Ok((inventory, notes))
+}

@@ -449,3 +449,53 @@ async fn watched_namespaces_bound_what_is_known() {
     );
     c.server.shutdown(Duration::from_secs(5)).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_once_fills_an_authoritative_inventory() {
+    install_provider();
+    let (open_gate, gate) = watch::channel(true);
+    let fake = Fake::new(gate);
+    fake.add(
+        "gateways",
+        gateway("istio-system", "public-gateway", &["*.example.com"]),
+    );
+    fake.add("deployments", deployment("shop", "checkout"));
+    let app = axum::Router::new().fallback(api).with_state(fake.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api_addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: http://{api_addr}\nusers:\n- name: fake\n  user: {{}}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\ncurrent-context: fake\n"
+        ),
+    )
+    .unwrap();
+    let client = canarylint_server::cluster::client(Some(&kubeconfig))
+        .await
+        .unwrap();
+    let (inv, _) = canarylint_server::cluster::list_once(&client, None, "default")
+        .await
+        .unwrap();
+    use canarylint::{Kind, Lookup};
+    assert!(matches!(
+        inv.lookup(Kind::IstioGateway, "istio-system", "public-gateway"),
+        Lookup::Found(_)
+    ));
+    // Listed kinds are authoritative everywhere; kinds the cluster does not serve are not.
+    assert!(matches!(
+        inv.lookup(Kind::IstioGateway, "istio-system", "private"),
+        Lookup::Absent
+    ));
+    assert!(matches!(
+        inv.lookup(Kind::Deployment, "elsewhere", "x"),
+        Lookup::Absent
+    ));
+    assert!(matches!(
+        inv.lookup(Kind::ScaledObject, "shop", "x"),
+        Lookup::Unknown
+    ));
+    drop(open_gate);
+}

@@ -74,7 +74,13 @@ fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
         linter.settings.provider_configured = true;
     }
     linter.settings.default_namespace = args.namespace.clone();
-    let run = linter.lint_sources(inputs.sources, context.sources, &Budget::GENEROUS);
+    let mut base = cluster_inventory(args, &args.namespace)?;
+    if args.complete {
+        for kind in ALL_KINDS {
+            base.set_coverage(kind, canarylint::Coverage::All);
+        }
+    }
+    let run = linter.lint_sources_with(base, inputs.sources, context.sources, &Budget::GENEROUS);
 
     let summary = Summary::of(&run);
     let status = if unreadable {
@@ -121,6 +127,59 @@ fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
         }
     };
     super::finish(written, status)
+}
+
+const ALL_KINDS: [canarylint::Kind; 12] = {
+    use canarylint::Kind::*;
+    [
+        Canary,
+        MetricTemplate,
+        AlertProvider,
+        IstioGateway,
+        GatewayApiGateway,
+        Deployment,
+        DaemonSet,
+        Service,
+        KnativeService,
+        HorizontalPodAutoscaler,
+        ScaledObject,
+        PeerAuthentication,
+    ]
+};
+
+/// The live cluster's objects with `--cluster` (listed once, read-only), else nothing.
+#[cfg(feature = "serve")]
+fn cluster_inventory(
+    args: &CheckArgs,
+    default_namespace: &str,
+) -> Result<canarylint::Inventory, CliError> {
+    let Some(context) = &args.cluster else {
+        return Ok(canarylint::Inventory::new());
+    };
+    let context = (!context.is_empty()).then_some(context.as_str());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Cluster(e.to_string()))?;
+    let (inventory, notes) = runtime
+        .block_on(async {
+            let client = canarylint_server::cluster::client_for_context(context).await?;
+            canarylint_server::cluster::list_once(&client, None, default_namespace).await
+        })
+        .map_err(CliError::Cluster)?;
+    for n in notes {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "canarylint: --cluster: not listed, references to it stay unverified: {n}"
+        );
+    }
+    Ok(inventory)
+}
+
+#[cfg(not(feature = "serve"))]
+fn cluster_inventory(_: &CheckArgs, _: &str) -> Result<canarylint::Inventory, CliError> {
+    Ok(canarylint::Inventory::new())
 }
 
 /// A finished run and what every format needs to print it.

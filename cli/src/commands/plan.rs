@@ -30,7 +30,9 @@ pub fn run(args: &PlanArgs) -> Result<Status, CliError> {
     let mut plans = Vec::new();
     for file in &run.files {
         for doc in file.documents.iter().filter(|d| d.kind == Kind::Canary) {
-            let Some(canary) = CanaryView::new(doc) else { continue };
+            let Some(canary) = CanaryView::new(doc) else {
+                continue;
+            };
             let ns = doc.namespace_or(&args.namespace);
             let name = doc.name.as_deref().unwrap_or("");
             if let Some(wanted) = &args.canary {
@@ -51,11 +53,18 @@ pub fn run(args: &PlanArgs) -> Result<Status, CliError> {
                         })
                 })
                 .collect();
-            plans.push((file, plan(&canary, &linter.settings, Some(&run.inventory)), findings));
+            plans.push((
+                file,
+                plan(&canary, &linter.settings, Some(&run.inventory)),
+                findings,
+            ));
         }
     }
     if plans.is_empty() {
-        let what = args.canary.as_deref().map_or_else(|| "no Canary found in the input".to_string(), |c| format!("no Canary {c} in the input"));
+        let what = args.canary.as_deref().map_or_else(
+            || "no Canary found in the input".to_string(),
+            |c| format!("no Canary {c} in the input"),
+        );
         eprintln_safe(&format!("canarylint: {what}"));
         return Ok(Status::Error);
     }
@@ -89,7 +98,10 @@ pub fn run(args: &PlanArgs) -> Result<Status, CliError> {
                         v
                     })
                     .collect();
-                serde_json::to_writer_pretty(&mut out, &serde_json::json!({"version": 1, "plans": items}))?;
+                serde_json::to_writer_pretty(
+                    &mut out,
+                    &serde_json::json!({"version": 1, "plans": items}),
+                )?;
                 writeln!(out)?;
             }
             Format::Human => {
@@ -99,7 +111,11 @@ pub fn run(args: &PlanArgs) -> Result<Status, CliError> {
                     }
                     write!(out, "{}", render_human(p))?;
                     if args.render {
-                        writeln!(out, "\n# Objects Flagger generates\n{}", render_generated_yaml(p))?;
+                        writeln!(
+                            out,
+                            "\n# Objects Flagger generates\n{}",
+                            render_generated_yaml(p)
+                        )?;
                     }
                     if findings.is_empty() {
                         writeln!(out, "\nFindings: none")?;
@@ -122,7 +138,10 @@ pub fn run(args: &PlanArgs) -> Result<Status, CliError> {
     })();
     let status = if unreadable {
         Status::Error
-    } else if plans.iter().any(|(_, _, f)| f.iter().any(|f| f.severity == Severity::Error)) {
+    } else if plans
+        .iter()
+        .any(|(_, _, f)| f.iter().any(|f| f.severity == Severity::Error))
+    {
         Status::Findings
     } else {
         Status::Clean

@@ -16,12 +16,13 @@ use tower_lsp_server::ls_types::{
     CodeAction, CodeActionKind, CodeActionOptions, CodeActionOrCommand, CodeActionParams,
     CodeActionProviderCapability, CodeActionResponse, Diagnostic, DidChangeTextDocumentParams,
     DidChangeWatchedFilesParams, DidChangeWatchedFilesRegistrationOptions,
-    DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
-    FileChangeType, FileSystemWatcher, GlobPattern, InitializeParams, InitializeResult,
-    InitializedParams, MessageType, PositionEncodingKind, Registration, SaveOptions,
-    ServerCapabilities, ServerInfo, TextDocumentContentChangeEvent, TextDocumentSyncCapability,
-    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, TextEdit, Uri,
-    WorkDoneProgressOptions, WorkspaceEdit,
+    DidChangeWorkspaceFoldersParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    DidSaveTextDocumentParams, FileChangeType, FileSystemWatcher, GlobPattern, InitializeParams,
+    InitializeResult, InitializedParams, MessageType, OneOf, PositionEncodingKind, Registration,
+    SaveOptions, ServerCapabilities, ServerInfo, TextDocumentContentChangeEvent,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, TextEdit, Uri, WorkDoneProgressOptions, WorkspaceEdit,
+    WorkspaceFoldersServerCapabilities, WorkspaceServerCapabilities,
 };
 use tower_lsp_server::{Client, LanguageServer};
 
@@ -417,9 +418,8 @@ impl Inner {
         out
     }
 
-    /// Reads the workspace folders, then lints the open documents again.
-    fn start_indexing(self: &Arc<Self>) {
-        let roots = self.state().roots.clone();
+    /// Reads workspace folders, then lints the open documents again.
+    fn start_indexing(self: &Arc<Self>, roots: Vec<PathBuf>) {
         if roots.is_empty() {
             return;
         }
@@ -444,9 +444,13 @@ impl Inner {
             eprintln!("canarylint lsp: {message}");
             {
                 let mut st = inner.state();
-                // Files reported changed while reading keep what the watcher read.
+                // Files reported changed while reading keep what the watcher read; folders
+                // removed meanwhile are left out.
+                let roots = st.roots.clone();
                 for (path, file) in index.files {
-                    st.disk.entry(path).or_insert(file);
+                    if roots.iter().any(|r| path.starts_with(r)) {
+                        st.disk.entry(path).or_insert(file);
+                    }
                 }
                 st.changed();
             }
@@ -550,6 +554,13 @@ impl LanguageServer for Backend {
                         ..TextDocumentSyncOptions::default()
                     },
                 )),
+                workspace: Some(WorkspaceServerCapabilities {
+                    workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                        supported: Some(true),
+                        change_notifications: Some(OneOf::Left(true)),
+                    }),
+                    file_operations: None,
+                }),
                 code_action_provider: Some(CodeActionProviderCapability::Options(
                     CodeActionOptions {
                         code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
@@ -568,8 +579,11 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        let dynamic = self.inner.state().watch_dynamically;
-        self.inner.start_indexing();
+        let (dynamic, roots) = {
+            let st = self.inner.state();
+            (st.watch_dynamically, st.roots.clone())
+        };
+        self.inner.start_indexing(roots);
         if dynamic {
             self.inner.register_watchers().await;
         }
@@ -721,6 +735,36 @@ impl LanguageServer for Backend {
         if relint {
             self.inner.relint_open(None);
         }
+    }
+
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        let removed: Vec<PathBuf> = params
+            .event
+            .removed
+            .iter()
+            .filter_map(|f| convert::file_path(&f.uri))
+            .collect();
+        let added: Vec<PathBuf> = params
+            .event
+            .added
+            .iter()
+            .filter_map(|f| convert::file_path(&f.uri))
+            .collect();
+        {
+            let mut st = self.inner.state();
+            st.roots.retain(|r| !removed.contains(r));
+            for r in &added {
+                if !st.roots.contains(r) {
+                    st.roots.push(r.clone());
+                }
+            }
+            let roots = st.roots.clone();
+            st.disk
+                .retain(|p, _| roots.iter().any(|r| p.starts_with(r)));
+            st.changed();
+        }
+        self.inner.start_indexing(added);
+        self.inner.relint_open(None);
     }
 
     async fn code_action(&self, params: CodeActionParams) -> RpcResult<Option<CodeActionResponse>> {

@@ -201,8 +201,12 @@ fn write_case(out: &mut impl Write, file: &str, case: &Case<'_>) -> io::Result<(
             .map(|f| format!("{} {}: {}", f.rule.code, f.rule.slug, f.message))
             .collect::<Vec<_>>()
             .join("; ");
-        let mut codes: Vec<&str> = case.failing.iter().map(|f| f.rule.code).collect();
-        codes.dedup();
+        let mut codes: Vec<&str> = Vec::new();
+        for f in &case.failing {
+            if !codes.contains(&f.rule.code) {
+                codes.push(f.rule.code);
+            }
+        }
         writeln!(
             out,
             r#"      <failure message="{}" type="{}">{}</failure>"#,
