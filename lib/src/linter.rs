@@ -38,6 +38,18 @@ pub struct Linter {
     rules: Vec<&'static dyn Rule>,
     pub settings: Settings,
     pub config: Config,
+    /// Which config `ignore` entries silenced something (a run lints files in parallel).
+    ignore_used: Vec<std::sync::atomic::AtomicBool>,
+}
+
+/// The slug of the rule that reports suppressions that silence nothing.
+pub const UNUSED_SUPPRESSION_SLUG: &str = "unused-suppression";
+
+/// Which suppressions of one file silenced something.
+struct Usage {
+    /// Per comment, per listed code.
+    inline: Vec<Vec<bool>>,
+    annotation: Vec<bool>,
 }
 
 impl Linter {
@@ -46,6 +58,7 @@ impl Linter {
             rules: rules.to_vec(),
             settings: Settings::default(),
             config: Config::default(),
+            ignore_used: Vec::new(),
         }
     }
 
@@ -58,6 +71,11 @@ impl Linter {
         if let Some(l) = &config.selector_labels {
             self.settings.selector_labels = l.clone();
         }
+        self.ignore_used = config
+            .ignore
+            .iter()
+            .map(|_| std::sync::atomic::AtomicBool::new(false))
+            .collect();
         self.config = config;
         self
     }
@@ -80,6 +98,15 @@ impl Linter {
     /// Lints one parsed file against an inventory.
     pub fn lint_file(&self, file: &ParsedFile, inventory: &Inventory) -> Vec<Finding> {
         let mut out = Vec::new();
+        let mut used = Usage {
+            inline: file
+                .suppressions
+                .ignores
+                .iter()
+                .map(|i| vec![false; i.selector.items.len()])
+                .collect(),
+            annotation: Vec::new(),
+        };
         for rule in self.enabled() {
             let mut raw = Vec::new();
             let mut cx = FileCx {
@@ -92,7 +119,7 @@ impl Linter {
                 raw.push(self.internal(file, rule.meta(), None));
             }
             for f in raw {
-                self.finish(f, file, None, None, &mut out);
+                self.finish(f, file, None, None, &mut used, &mut out);
             }
         }
         for doc in file.documents.iter().filter(|d| d.kind.is_flagger()) {
@@ -105,6 +132,7 @@ impl Linter {
                 .annotation(IGNORE_ANNOTATION)
                 .and_then(|n| n.as_str())
                 .map(RuleSelector::parse);
+            used.annotation = vec![false; ignore.as_ref().map_or(0, |s| s.items.len())];
             for rule in self.enabled() {
                 let mut raw = Vec::new();
                 let mut cx = Cx {
@@ -120,11 +148,140 @@ impl Linter {
                     raw.push(self.internal(file, rule.meta(), Some(doc)));
                 }
                 for f in raw {
-                    self.finish(f, file, shared.provider.as_ref(), ignore.as_ref(), &mut out);
+                    self.finish(
+                        f,
+                        file,
+                        shared.provider.as_ref(),
+                        ignore.as_ref(),
+                        &mut used,
+                        &mut out,
+                    );
+                }
+            }
+            if let (Some(meta), Some(sel), Some(node)) = (
+                self.unused_meta(),
+                &ignore,
+                doc.annotation(IGNORE_ANNOTATION),
+            ) {
+                let unused: Vec<&str> = sel
+                    .items
+                    .iter()
+                    .zip(&used.annotation)
+                    .filter(|(_, u)| !**u)
+                    .map(|(i, _)| i.as_str())
+                    .collect();
+                if !unused.is_empty() {
+                    out.push(self.unused_finding(
+                        meta,
+                        file,
+                        node.span,
+                        format!(
+                            "`{IGNORE_ANNOTATION}` lists {}, which silence nothing on this object",
+                            unused.join(", ")
+                        ),
+                        "remove them from the annotation, or fix the finding they were meant for",
+                        Some(doc),
+                    ));
+                }
+            }
+        }
+        if let Some(meta) = self.unused_meta() {
+            for (ig, u) in file.suppressions.ignores.iter().zip(&used.inline) {
+                let stale: Vec<&str> = ig
+                    .selector
+                    .items
+                    .iter()
+                    .zip(u)
+                    .filter(|(_, used)| !**used)
+                    .map(|(i, _)| i.as_str())
+                    .collect();
+                if !stale.is_empty() {
+                    let codes = stale.join(", ");
+                    out.push(self.unused_finding(
+                        meta,
+                        file,
+                        ig.span,
+                        format!(
+                            "`# canarylint-ignore {codes}` silences nothing on line {}",
+                            ig.line
+                        ),
+                        "remove the comment, or move it to the line of the finding",
+                        None,
+                    ));
                 }
             }
         }
         sort_findings(&mut out);
+        out
+    }
+
+    /// The rule that reports suppressions matching nothing, when it is in the rule set.
+    fn unused_meta(&self) -> Option<&'static RuleMeta> {
+        self.enabled()
+            .map(|r| r.meta())
+            .find(|m| m.slug == UNUSED_SUPPRESSION_SLUG)
+    }
+
+    fn unused_finding(
+        &self,
+        meta: &'static RuleMeta,
+        file: &ParsedFile,
+        span: crate::yaml::Span,
+        message: String,
+        help: &str,
+        doc: Option<&crate::document::Document>,
+    ) -> Finding {
+        let severity = match self.config.level(meta.code) {
+            Some(RuleLevel::Severity(s)) => s,
+            _ => meta.severity,
+        };
+        Finding {
+            rule: meta,
+            severity,
+            message,
+            help: Some(help.to_string()),
+            file: file.source.name.clone(),
+            span,
+            start: file.source.line_col(span.start),
+            end: file.source.line_col(span.end),
+            path: String::new(),
+            resource: doc.map(|d| d.resource(&self.settings.default_namespace)),
+            labels: Vec::new(),
+            related: Vec::new(),
+            fix: None,
+        }
+    }
+
+    /// Config `ignore` entries that silenced nothing in a whole run.
+    pub fn unused_config_ignores(&self) -> Vec<Finding> {
+        let (Some(meta), Some(source)) = (self.unused_meta(), self.config.source.as_ref()) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (entry, used) in self.config.ignore.iter().zip(&self.ignore_used) {
+            if !used.load(std::sync::atomic::Ordering::Relaxed) {
+                let span = entry.span;
+                out.push(Finding {
+                    rule: meta,
+                    severity: meta.severity,
+                    message: format!(
+                        "ignore entry `{}` ({}) silences nothing in this run",
+                        entry.resource,
+                        entry.rules.items.join(", ")
+                    ),
+                    help: Some("remove the entry, or correct its resource pattern".into()),
+                    file: source.name.clone(),
+                    span,
+                    start: source.line_col(span.start),
+                    end: source.line_col(span.end),
+                    path: String::new(),
+                    resource: None,
+                    labels: Vec::new(),
+                    related: Vec::new(),
+                    fix: None,
+                });
+            }
+        }
         out
     }
 
@@ -135,6 +292,7 @@ impl Linter {
         file: &ParsedFile,
         provider: Option<&Provider>,
         annotation: Option<&RuleSelector>,
+        used: &mut Usage,
         out: &mut Vec<Finding>,
     ) {
         let meta = f.rule;
@@ -151,35 +309,49 @@ impl Linter {
                 None => {}
             }
         }
-        if meta.suppressible {
-            if annotation.is_some_and(|a| a.matches(meta.code, meta.slug)) {
-                return;
-            }
-            if file
-                .suppressions
-                .find(f.start.line, meta.code, meta.slug)
-                .is_some()
-            {
-                return;
-            }
-            if let Some(r) = &f.resource {
-                let key = format!(
-                    "{}/{}/{}",
-                    r.kind,
-                    r.namespace.as_deref().unwrap_or(""),
-                    r.name.as_deref().unwrap_or("")
-                );
-                if self
-                    .config
-                    .ignore
-                    .iter()
-                    .any(|i| i.rules.matches(meta.code, meta.slug) && i.matcher.is_match(&key))
-                {
-                    return;
+        if !meta.suppressible {
+            out.push(f);
+            return;
+        }
+        let mut silenced = false;
+        if let Some(a) = annotation {
+            for (item, u) in a.items.iter().zip(used.annotation.iter_mut()) {
+                if RuleSelector::one(item).matches(meta.code, meta.slug) {
+                    *u = true;
+                    silenced = true;
                 }
             }
         }
-        out.push(f);
+        for (ig, u) in file.suppressions.ignores.iter().zip(used.inline.iter_mut()) {
+            if ig.line != f.start.line {
+                continue;
+            }
+            for (item, u) in ig.selector.items.iter().zip(u.iter_mut()) {
+                if RuleSelector::one(item).matches(meta.code, meta.slug) {
+                    *u = true;
+                    silenced = true;
+                }
+            }
+        }
+        if let Some(r) = &f.resource {
+            let key = format!(
+                "{}/{}/{}",
+                r.kind,
+                r.namespace.as_deref().unwrap_or(""),
+                r.name.as_deref().unwrap_or("")
+            );
+            for (i, entry) in self.config.ignore.iter().enumerate() {
+                if entry.rules.matches(meta.code, meta.slug) && entry.matcher.is_match(&key) {
+                    if let Some(flag) = self.ignore_used.get(i) {
+                        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    silenced = true;
+                }
+            }
+        }
+        if !silenced {
+            out.push(f);
+        }
     }
 
     /// Reads, indexes and lints a set of sources; `context` sources feed the inventory only.
@@ -211,6 +383,7 @@ impl Linter {
             .par_iter()
             .flat_map_iter(|f| self.lint_file(f, &inventory))
             .collect();
+        findings.extend(self.unused_config_ignores());
         sort_findings(&mut findings);
         LintRun {
             files,

@@ -26,6 +26,13 @@ impl RuleSelector {
         }
     }
 
+    /// A selector of one item.
+    pub fn one(item: &str) -> Self {
+        RuleSelector {
+            items: vec![item.to_string()],
+        }
+    }
+
     pub fn matches(&self, code: &str, slug: &str) -> bool {
         self.items
             .iter()
@@ -77,7 +84,9 @@ impl InlineSuppressions {
                 continue;
             }
             let rest = rest.trim_start_matches(':');
+            // A reason follows ` -- `; another comment may follow `#`.
             let list = rest.split(" -- ").next().unwrap_or("");
+            let list = list.split('#').next().unwrap_or("");
             let selector = RuleSelector::parse(list);
             let line = source.line_col(pos as u32).line;
             let alone = before[..hash].trim().is_empty();

@@ -28,6 +28,7 @@ pub static ALL: &[&dyn Rule] = &[
     &schema::IntervalClamped,
     &schema::DuplicateTarget,
     &schema::DuplicateName,
+    &schema::UnusedSuppression,
     &routing::UnresolvedReference,
     &routing::GatewayNotFound,
     &routing::HostNotInGateway,

@@ -7,6 +7,7 @@ mod invalid_duration;
 mod parse_error;
 mod schema_violation;
 mod unknown_field;
+mod unused_suppression;
 
 pub use duplicate_name::DuplicateName;
 pub use duplicate_target::DuplicateTarget;
@@ -15,3 +16,4 @@ pub use invalid_duration::InvalidDuration;
 pub use parse_error::ParseError;
 pub use schema_violation::SchemaViolation;
 pub use unknown_field::UnknownField;
+pub use unused_suppression::UnusedSuppression;
