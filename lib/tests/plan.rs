@@ -142,3 +142,29 @@ fn every_complete_example_plans() {
         }
     }
 }
+
+/// The plan of every complete Flagger example with a Canary, as a person reads it. Reviewing a
+/// change here means reading the timeline diff against docs/flagger-semantics.
+#[test]
+fn every_complete_example() {
+    let mut names: Vec<String> = std::fs::read_dir(examples())
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().to_string();
+            name.ends_with(".yaml").then_some(name)
+        })
+        .filter(|n| n.contains("-canary-"))
+        .collect();
+    names.sort();
+    assert!(
+        names.len() >= 60,
+        "expected Flagger's 66 example Canaries, found {}",
+        names.len()
+    );
+    let mut all = String::new();
+    for name in &names {
+        let p = plan_file(name);
+        all.push_str(&format!("=== {name}\n{}\n", render_human(&p)));
+    }
+    insta::assert_snapshot!("every_complete_example.human", all);
+}
