@@ -172,7 +172,17 @@ impl Client {
         write_message(&self.stdin, &message);
     }
 
-    fn notify(&self, method: &str, params: Value) {
+    /// Sends a notification. Diagnostics received so far describe the state before it, so they
+    /// are dropped: a later wait sees only what was published after.
+    fn notify(&mut self, method: &str, params: Value) {
+        while let Ok(msg) = self.rx.try_recv() {
+            match msg {
+                Ok(m) => self.stash.push(m),
+                Err(e) => self.fail(&format!("bad output: {e}")),
+            }
+        }
+        self.stash
+            .retain(|m| m["method"] != "textDocument/publishDiagnostics");
         self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
     }
 
@@ -243,14 +253,14 @@ impl Client {
         msg["params"]["diagnostics"].as_array().unwrap().clone()
     }
 
-    fn open(&self, uri: &str, language: &str, text: &str) {
+    fn open(&mut self, uri: &str, language: &str, text: &str) {
         self.notify(
             "textDocument/didOpen",
             json!({"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}}),
         );
     }
 
-    fn replace_all(&self, uri: &str, version: i64, text: &str) {
+    fn replace_all(&mut self, uri: &str, version: i64, text: &str) {
         self.notify(
             "textDocument/didChange",
             json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
@@ -961,14 +971,22 @@ fn workspace_gateway_gives_related_information_and_changes_relint() {
         !has("CL102")(d)
     });
 
-    // A deleted gateway leaves the workspace: CL101 cannot tell it is missing (no gateway in
-    // that namespace), CL102 has nothing to compare with.
+    // Back as it was, then deleted: a deleted gateway leaves the workspace, and CL102 has
+    // nothing to compare the host with.
+    std::fs::write(ws.path("istio/gateway.yaml"), GATEWAY).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": gw_uri, "type": 2}]}),
+    );
+    c.diagnostics(&uri, "CL102 with the original file", has("CL102"));
     std::fs::remove_file(ws.path("istio/gateway.yaml")).unwrap();
     c.notify(
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": gw_uri, "type": 3}]}),
     );
-    let diags = c.diagnostics_for_version(&uri, 1);
+    let diags = c.diagnostics(&uri, "no CL102 once the gateway is deleted", |d| {
+        !has("CL102")(d)
+    });
     assert!(!codes(&diags).contains(&"CL102".into()), "{diags:?}");
     c.shutdown();
 }

@@ -7,6 +7,9 @@ use canarylint::suppress::{IGNORE_ANNOTATION, IGNORE_COMMENT};
 use canarylint::yaml::Entry;
 use canarylint::{Applicability, Document, Edit, Finding, Node, ParsedFile, Span, Value};
 
+/// The rule that reports suppressions matching nothing.
+const UNUSED_SUPPRESSION: &str = "unused-suppression";
+
 /// A quick fix of one finding.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Action {
@@ -30,7 +33,9 @@ pub fn for_finding(f: &Finding, file: &ParsedFile, json: bool) -> Vec<Action> {
     {
         out.push(a);
     }
-    if f.rule.suppressible {
+    // A finding about a suppression that silences nothing cannot be silenced by another one;
+    // its fix is to remove the suppression.
+    if f.rule.suppressible && f.rule.slug != UNUSED_SUPPRESSION {
         if let Some(edit) = ignore_for_resource(f, file) {
             out.push(Action {
                 title: format!("ignore {} for this resource", f.rule.code),

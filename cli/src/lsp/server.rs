@@ -611,7 +611,8 @@ impl LanguageServer for Backend {
                     version: doc.version,
                     parsed: None,
                     has_objects: false,
-                    cascade: true,
+                    // Set once the text is read and found to hold inventory objects.
+                    cascade: false,
                     generation: 0,
                     last: None,
                 },
