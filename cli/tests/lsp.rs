@@ -1152,3 +1152,30 @@ fn neovim_shows_the_diagnostics() {
     assert_eq!(d["source"], "canarylint");
     assert_eq!(d["severity"], 1);
 }
+
+#[test]
+fn hover_on_analysis_shows_the_plan() {
+    let ws = Workspace::new(&[]);
+    let mut c = Client::start(ws.dir.path(), false);
+    let uri = ws.uri("canary.yaml");
+    c.open(&uri, "yaml", CANARY);
+    c.diagnostics(&uri, "CL201", has("CL201"));
+    let offset = CANARY.find("analysis:").unwrap() + 2;
+    let (line, character) = position_of(CANARY, offset, false);
+    let hover = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+    );
+    let text = hover["contents"]["value"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{hover}"));
+    assert!(text.contains("What Flagger will do"), "{text}");
+    assert!(text.to_lowercase().contains("canary"), "{text}");
+    // Elsewhere: no hover.
+    let hover = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 1}}),
+    );
+    assert!(hover.is_null(), "{hover}");
+    c.shutdown();
+}

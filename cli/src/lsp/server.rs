@@ -10,19 +10,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use canarylint::{Budget, Finding, Inventory, ParsedFile, SourceFile, read};
+use canarylint::model::CanaryView;
+use canarylint::{Budget, Finding, Inventory, Kind, ParsedFile, SourceFile, read};
 use tower_lsp_server::jsonrpc::Result as RpcResult;
 use tower_lsp_server::ls_types::{
     CodeAction, CodeActionKind, CodeActionOptions, CodeActionOrCommand, CodeActionParams,
     CodeActionProviderCapability, CodeActionResponse, Diagnostic, DidChangeTextDocumentParams,
     DidChangeWatchedFilesParams, DidChangeWatchedFilesRegistrationOptions,
     DidChangeWorkspaceFoldersParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
-    DidSaveTextDocumentParams, FileChangeType, FileSystemWatcher, GlobPattern, InitializeParams,
-    InitializeResult, InitializedParams, MessageType, OneOf, PositionEncodingKind, Registration,
-    SaveOptions, ServerCapabilities, ServerInfo, TextDocumentContentChangeEvent,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
-    TextDocumentSyncSaveOptions, TextEdit, Uri, WorkDoneProgressOptions, WorkspaceEdit,
-    WorkspaceFoldersServerCapabilities, WorkspaceServerCapabilities,
+    DidSaveTextDocumentParams, FileChangeType, FileSystemWatcher, GlobPattern, Hover,
+    HoverContents, HoverParams, HoverProviderCapability, InitializeParams, InitializeResult,
+    InitializedParams, MarkupContent, MarkupKind, MessageType, OneOf, Position,
+    PositionEncodingKind, Range, Registration, SaveOptions, ServerCapabilities, ServerInfo,
+    TextDocumentContentChangeEvent, TextDocumentSyncCapability, TextDocumentSyncKind,
+    TextDocumentSyncOptions, TextDocumentSyncSaveOptions, TextEdit, Uri, WorkDoneProgressOptions,
+    WorkspaceEdit, WorkspaceFoldersServerCapabilities, WorkspaceServerCapabilities,
 };
 use tower_lsp_server::{Client, LanguageServer};
 
@@ -377,6 +379,55 @@ impl Inner {
     }
 
     /// The quick fixes for a range of a document.
+    /// The plan summary of the Canary whose `spec.analysis` key is under the cursor.
+    fn hover(&self, params: &HoverParams) -> Option<Hover> {
+        let at = &params.text_document_position_params;
+        let (linted, _, _) = self.analyze(&at.text_document.uri)?;
+        let (enc, path, roots) = {
+            let st = self.state();
+            let path = st
+                .open
+                .get(&at.text_document.uri)
+                .and_then(|d| d.path.clone());
+            (st.encoding(), path, st.roots.clone())
+        };
+        let utf16 = matches!(enc, Encoding::Utf16);
+        let offset = linted
+            .source
+            .offset_of_lsp(at.position.line, at.position.character, utf16);
+        let (_, inventory) = self.inventory();
+        let (linter, _) = workspace::linter_for(path.as_deref(), &roots);
+        for doc in linted
+            .parsed
+            .documents
+            .iter()
+            .filter(|d| d.kind == Kind::Canary)
+        {
+            let Some(entry) = doc.root.get("spec").and_then(|s| s.entry("analysis")) else {
+                continue;
+            };
+            if offset < entry.key_span.start || offset > entry.key_span.end {
+                continue;
+            }
+            let canary = CanaryView::new(doc)?;
+            let plan = canarylint::plan::plan(&canary, &linter.settings, Some(&inventory));
+            let (sl, sc) = linted.source.lsp_position(entry.key_span.start, utf16);
+            let (el, ec) = linted.source.lsp_position(entry.key_span.end, utf16);
+            let text = format!(
+                "**What Flagger will do** (`canarylint plan`)\n\n{}",
+                canarylint::plan::summary(&plan)
+            );
+            return Some(Hover {
+                contents: HoverContents::Markup(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value: text,
+                }),
+                range: Some(Range::new(Position::new(sl, sc), Position::new(el, ec))),
+            });
+        }
+        None
+    }
+
     fn code_actions(&self, params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
         let uri = &params.text_document.uri;
         let Some((linted, _, _)) = self.analyze(uri) else {
@@ -561,6 +612,7 @@ impl LanguageServer for Backend {
                     }),
                     file_operations: None,
                 }),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
                 code_action_provider: Some(CodeActionProviderCapability::Options(
                     CodeActionOptions {
                         code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
@@ -766,6 +818,13 @@ impl LanguageServer for Backend {
         }
         self.inner.start_indexing(added);
         self.inner.relint_open(None);
+    }
+
+    async fn hover(&self, params: HoverParams) -> RpcResult<Option<Hover>> {
+        let inner = self.inner.clone();
+        Ok(tokio::task::spawn_blocking(move || inner.hover(&params))
+            .await
+            .unwrap_or_default())
     }
 
     async fn code_action(&self, params: CodeActionParams) -> RpcResult<Option<CodeActionResponse>> {
