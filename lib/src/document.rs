@@ -25,6 +25,22 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind canarylint knows (all but `Other`).
+    pub const ALL: [Kind; 12] = [
+        Kind::Canary,
+        Kind::MetricTemplate,
+        Kind::AlertProvider,
+        Kind::IstioGateway,
+        Kind::GatewayApiGateway,
+        Kind::Deployment,
+        Kind::DaemonSet,
+        Kind::Service,
+        Kind::KnativeService,
+        Kind::HorizontalPodAutoscaler,
+        Kind::ScaledObject,
+        Kind::PeerAuthentication,
+    ];
+
     /// Classifies by API group and kind.
     pub fn classify(api_version: &str, kind: &str) -> Kind {
         let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);

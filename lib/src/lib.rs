@@ -10,6 +10,7 @@
 pub mod config;
 pub mod context;
 pub mod document;
+pub mod duration;
 pub mod finding;
 pub mod inventory;
 pub mod linter;

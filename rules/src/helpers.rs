@@ -2,46 +2,8 @@
 
 use canarylint::Node;
 
-/// Parses a Go duration (`time.ParseDuration`): `300ms`, `1.5h`, `2h45m`. Returns seconds.
-pub fn go_duration(s: &str) -> Option<f64> {
-    let (neg, mut rest) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if rest == "0" {
-        return Some(0.0);
-    }
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total = 0.0;
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_len == 0 {
-            return None;
-        }
-        let num: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let unit = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" | "μs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        rest = &rest[unit_len..];
-        total += num * unit;
-    }
-    Some(if neg { -total } else { total })
-}
+/// Go's `time.ParseDuration`, as Flagger reads durations (shared with the plan).
+pub use canarylint::duration::go_duration;
 
 /// The CRD's pattern for Flagger durations: `^[0-9]+(m|s)` (not anchored at the end).
 pub fn matches_crd_duration(s: &str) -> bool {
@@ -112,17 +74,6 @@ pub fn shown(n: &Node) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn go_durations() {
-        assert_eq!(go_duration("1m30s"), Some(90.0));
-        assert_eq!(go_duration("500ms"), Some(0.5));
-        assert_eq!(go_duration("1.5h"), Some(5400.0));
-        assert_eq!(go_duration("0"), Some(0.0));
-        assert_eq!(go_duration("5min"), None);
-        assert_eq!(go_duration("10"), None);
-        assert_eq!(go_duration(""), None);
-    }
 
     #[test]
     fn crd_pattern_is_a_prefix_match() {

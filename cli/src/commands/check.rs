@@ -76,7 +76,7 @@ fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
     linter.settings.default_namespace = args.namespace.clone();
     let mut base = cluster_inventory(args, &args.namespace)?;
     if args.complete {
-        for kind in ALL_KINDS {
+        for kind in canarylint::Kind::ALL {
             base.set_coverage(kind, canarylint::Coverage::All);
         }
     }
@@ -128,24 +128,6 @@ fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
     };
     super::finish(written, status)
 }
-
-const ALL_KINDS: [canarylint::Kind; 12] = {
-    use canarylint::Kind::*;
-    [
-        Canary,
-        MetricTemplate,
-        AlertProvider,
-        IstioGateway,
-        GatewayApiGateway,
-        Deployment,
-        DaemonSet,
-        Service,
-        KnativeService,
-        HorizontalPodAutoscaler,
-        ScaledObject,
-        PeerAuthentication,
-    ]
-};
 
 /// The live cluster's objects with `--cluster` (listed once, read-only), else nothing.
 #[cfg(feature = "serve")]
