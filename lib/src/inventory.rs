@@ -81,19 +81,25 @@ impl Inventory {
     /// Adds every object of a parsed file. Objects without a namespace land in
     /// `default_namespace`, as `kubectl apply` would put them.
     pub fn add_file(&mut self, file: &ParsedFile, default_namespace: &str) {
-        for doc in &file.documents {
-            if doc.kind == Kind::Other {
-                continue;
-            }
-            if let Some(obj) = Object::extract(
-                doc.kind,
-                &doc.root,
-                doc.namespace_or(default_namespace),
-                Some(&file.source),
-            ) {
-                self.insert(obj);
-            }
+        for obj in Inventory::objects_of(file, default_namespace) {
+            self.insert(obj);
         }
+    }
+
+    /// The inventory objects of a parsed file.
+    pub fn objects_of(file: &ParsedFile, default_namespace: &str) -> Vec<Object> {
+        file.documents
+            .iter()
+            .filter(|doc| doc.kind != Kind::Other)
+            .filter_map(|doc| {
+                Object::extract(
+                    doc.kind,
+                    &doc.root,
+                    doc.namespace_or(default_namespace),
+                    Some(&file.source),
+                )
+            })
+            .collect()
     }
 
     /// Declares how complete the inventory is for a kind.

@@ -373,11 +373,24 @@ impl Linter {
         context: Vec<Arc<SourceFile>>,
         budget: &Budget,
     ) -> LintRun {
-        let files: Vec<ParsedFile> = sources.into_par_iter().map(|s| read(s, budget)).collect();
-        let context: Vec<ParsedFile> = context.into_par_iter().map(|s| read(s, budget)).collect();
+        let ns = self.settings.default_namespace.as_str();
+        // Each file is indexed as soon as it is read, and the trees no rule looks at are
+        // dropped then: memory holds Flagger objects and the inventory, not every manifest.
+        let index = |s: Arc<SourceFile>| {
+            let mut file = read(s, budget);
+            let objects = Inventory::objects_of(&file, ns);
+            for doc in file.documents.iter_mut().filter(|d| !d.kind.is_flagger()) {
+                doc.root = crate::yaml::Node::default();
+            }
+            (file, objects)
+        };
+        let (files, objects): (Vec<ParsedFile>, Vec<Vec<crate::model::Object>>) =
+            sources.into_par_iter().map(index).unzip();
+        let context_objects: Vec<Vec<crate::model::Object>> =
+            context.into_par_iter().map(|s| index(s).1).collect();
         let mut inventory = base;
-        for f in context.iter().chain(&files) {
-            inventory.add_file(f, &self.settings.default_namespace);
+        for o in context_objects.into_iter().chain(objects).flatten() {
+            inventory.insert(o);
         }
         let mut findings: Vec<Finding> = files
             .par_iter()
