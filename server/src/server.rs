@@ -354,24 +354,10 @@ fn load_config(args: &ServeArgs) -> Result<Config, ServeError> {
 }
 
 fn seed_count(inventory: &canarylint::Inventory) -> usize {
-    use canarylint::Kind;
-    [
-        Kind::Canary,
-        Kind::MetricTemplate,
-        Kind::AlertProvider,
-        Kind::IstioGateway,
-        Kind::GatewayApiGateway,
-        Kind::Deployment,
-        Kind::DaemonSet,
-        Kind::Service,
-        Kind::KnativeService,
-        Kind::HorizontalPodAutoscaler,
-        Kind::ScaledObject,
-        Kind::PeerAuthentication,
-    ]
-    .iter()
-    .map(|k| inventory.count(*k))
-    .sum()
+    canarylint::Kind::ALL
+        .iter()
+        .map(|k| inventory.count(*k))
+        .sum()
 }
 
 /// Sets up JSON logs on standard error (level from `RUST_LOG`, default `info`).
