@@ -104,7 +104,7 @@ impl Tls {
     pub fn spawn_reloader(self: Arc<Self>, recheck: Duration) -> tokio::task::JoinHandle<()> {
         let (tx, mut rx) = mpsc::channel::<()>(1);
         let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-            if event.is_ok() {
+            if event.is_ok_and(|e| is_change(&e.kind)) {
                 // Full means a check is already due.
                 let _ = tx.try_send(());
             }
@@ -154,6 +154,18 @@ impl Tls {
                 self.check().await;
             }
         })
+    }
+}
+
+/// Whether a file event may change what the files hold. Opening or reading a file is
+/// reported too, the reloader's own reads included: were those a reason to check, every check
+/// would set off the next one.
+fn is_change(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode, EventKind};
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
     }
 }
 
