@@ -41,7 +41,7 @@ pub struct Watched {
     pub resource: &'static str,
 }
 
-/// Every watched kind (the ClusterRole grants get, list and watch on exactly these).
+/// Every watched kind (the ClusterRole grants list and watch on exactly these).
 pub const WATCHED: &[Watched] = &[
     Watched {
         kind: Kind::Canary,

@@ -274,6 +274,27 @@ fn probes_hit_the_health_routes() {
             .and_then(Node::as_bool),
         Some(true)
     );
+    assert_eq!(
+        s(spec, &["securityContext", "seccompProfile", "type"]),
+        "RuntimeDefault"
+    );
+    assert_eq!(
+        strings(c.at(&["securityContext", "capabilities", "drop"])),
+        BTreeSet::from(["ALL".to_string()])
+    );
+    assert!(c.at(&["securityContext", "capabilities", "add"]).is_none());
+    assert_ne!(
+        c.at(&["securityContext", "privileged"])
+            .and_then(Node::as_bool),
+        Some(true)
+    );
+    for host in ["hostNetwork", "hostPID", "hostIPC"] {
+        assert_ne!(spec.get(host).and_then(Node::as_bool), Some(true), "{host}");
+    }
+    // The only volume is the serving certificate, mounted read-only.
+    for m in c.get("volumeMounts").unwrap().items() {
+        assert_eq!(m.get("readOnly").and_then(Node::as_bool), Some(true));
+    }
     assert!(
         c.at(&["resources", "requests", "memory"]).is_some()
             && c.at(&["resources", "limits", "memory"]).is_some()
@@ -310,8 +331,9 @@ fn the_cluster_role_covers_every_watched_kind_read_only() {
     let mut granted = BTreeSet::new();
     for r in role.get("rules").unwrap().items() {
         let verbs = strings(r.get("verbs"));
-        let read = BTreeSet::from(["get".to_string(), "list".to_string(), "watch".to_string()]);
-        assert_eq!(verbs, read, "only get, list and watch");
+        // The watches list and watch; nothing reads single objects, so not even `get`.
+        let read = BTreeSet::from(["list".to_string(), "watch".to_string()]);
+        assert_eq!(verbs, read, "only list and watch");
         for g in strings(r.get("apiGroups")) {
             for res in strings(r.get("resources")) {
                 granted.insert((g.clone(), res));
