@@ -89,12 +89,12 @@ fn to_json(node: &Node) -> Value {
         Y::Bool(b) => Value::Bool(*b),
         Y::Int(i) => Value::from(*i),
         Y::Float(f) => Value::from(*f),
-        Y::Str(s) => Value::from(s.clone()),
+        Y::Str(s) => Value::from(s.as_str()),
         Y::Seq(items) => Value::Array(items.iter().map(to_json).collect()),
         Y::Map(entries) => Value::Object(
             entries
                 .iter()
-                .map(|e| (e.key.clone(), to_json(&e.value)))
+                .map(|e| (e.key.to_string(), to_json(&e.value)))
                 .collect(),
         ),
     }

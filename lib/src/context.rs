@@ -345,7 +345,7 @@ pub fn find(root: &Node, target: &Node) -> Option<(Vec<Seg>, Option<Span>)> {
         match &n.value {
             Value::Map(entries) => {
                 for e in entries {
-                    path.push(Seg::Key(e.key.clone()));
+                    path.push(Seg::Key(e.key.to_string()));
                     if std::ptr::eq(&e.value, target) {
                         return Some(Some(e.key_span));
                     }
@@ -414,13 +414,19 @@ pub fn resolve(root: &Node, at: At<'_>) -> (Span, String) {
 
 /// A mapping or list spans many lines; a finding about it points at its first line only.
 fn trim_block(n: &Node) -> Span {
-    match &n.value {
+    // An alias stands where it is written, but its content keeps the spans of the anchor,
+    // earlier in the file (so do merged entries): those say nothing about where `n` is.
+    let here = |s: Span| s.end >= n.span.start;
+    let trimmed = match &n.value {
         Value::Map(entries) => entries
             .first()
-            .map_or(n.span, |e| Span::new(n.span.start, e.key_span.end)),
-        Value::Seq(items) => items.first().map_or(n.span, |i| {
-            Span::new(n.span.start.min(i.span.start), trim_block(i).end)
-        }),
-        _ => n.span,
-    }
+            .filter(|e| here(e.key_span))
+            .map(|e| Span::new(n.span.start, e.key_span.end)),
+        Value::Seq(items) => items
+            .first()
+            .filter(|i| here(i.span))
+            .map(|i| Span::new(n.span.start.min(i.span.start), trim_block(i).end)),
+        _ => None,
+    };
+    trimmed.filter(|s| s.start <= s.end).unwrap_or(n.span)
 }

@@ -31,7 +31,7 @@ pub use context::{At, Cx, FileCx, Provider, ProviderSource, Settings};
 pub use document::{Document, Kind, ParsedFile, ResourceRef, read};
 pub use finding::{Applicability, Edit, Finding, FindingReport, Fix};
 pub use inventory::{Coverage, Inventory, Lookup};
-pub use linter::{LintRun, Linter};
+pub use linter::{LintRun, Linter, Retain};
 pub use rule::{FixAvailability, Rule, RuleMeta, RuleMetadata, Severity};
 pub use source::{LineCol, SourceFile};
 pub use yaml::{Budget, Node, Span, Value};

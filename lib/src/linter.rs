@@ -33,11 +33,40 @@ pub static INTERNAL_ERROR: RuleMeta = RuleMeta {
     line: line!(),
 };
 
+/// What a [`LintRun`] keeps of each file once its findings are made. Findings carry their
+/// own positions; keeping less lets a large run hold only what its output still reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retain {
+    /// The trees of Flagger objects (for `plan` and other readers of the documents).
+    pub trees: bool,
+    /// The source texts (for outputs that quote source, such as snippets).
+    pub sources: bool,
+}
+
+impl Retain {
+    pub const ALL: Retain = Retain {
+        trees: true,
+        sources: true,
+    };
+    pub const NOTHING: Retain = Retain {
+        trees: false,
+        sources: false,
+    };
+}
+
+impl Default for Retain {
+    fn default() -> Self {
+        Retain::ALL
+    }
+}
+
 /// Runs a set of rules with a configuration.
 pub struct Linter {
     rules: Vec<&'static dyn Rule>,
     pub settings: Settings,
     pub config: Config,
+    /// What runs of [`Linter::lint_sources`] keep after linting.
+    pub retain: Retain,
     /// Which config `ignore` entries silenced something (a run lints files in parallel).
     ignore_used: Vec<std::sync::atomic::AtomicBool>,
 }
@@ -58,6 +87,7 @@ impl Linter {
             rules: rules.to_vec(),
             settings: Settings::default(),
             config: Config::default(),
+            retain: Retain::ALL,
             ignore_used: Vec::new(),
         }
     }
@@ -374,17 +404,22 @@ impl Linter {
         budget: &Budget,
     ) -> LintRun {
         let ns = self.settings.default_namespace.as_str();
-        // Each file is indexed as soon as it is read, and the trees no rule looks at are
-        // dropped then: memory holds Flagger objects and the inventory, not every manifest.
+        let retain = self.retain;
+        // Each file is indexed as soon as it is read, and what no rule looks at is dropped
+        // then: the trees of other objects, and the whole text of a file with nothing to lint.
+        // Memory then holds Flagger objects and the inventory, not every manifest.
         let index = |s: Arc<SourceFile>| {
             let mut file = read(s, budget);
             let objects = Inventory::objects_of(&file, ns);
             for doc in file.documents.iter_mut().filter(|d| !d.kind.is_flagger()) {
                 doc.root = crate::yaml::Node::default();
             }
+            if !retain.sources && !needs_lint(&file) {
+                release_source(&mut file);
+            }
             (file, objects)
         };
-        let (files, objects): (Vec<ParsedFile>, Vec<Vec<crate::model::Object>>) =
+        let (mut files, objects): (Vec<ParsedFile>, Vec<Vec<crate::model::Object>>) =
             sources.into_par_iter().map(index).unzip();
         let context_objects: Vec<Vec<crate::model::Object>> =
             context.into_par_iter().map(|s| index(s).1).collect();
@@ -393,8 +428,23 @@ impl Linter {
             inventory.insert(o);
         }
         let mut findings: Vec<Finding> = files
-            .par_iter()
-            .flat_map_iter(|f| self.lint_file(f, &inventory))
+            .par_iter_mut()
+            .flat_map_iter(|f| {
+                let found = if needs_lint(f) {
+                    self.lint_file(f, &inventory)
+                } else {
+                    Vec::new()
+                };
+                if !retain.trees {
+                    for doc in &mut f.documents {
+                        doc.root = crate::yaml::Node::default();
+                    }
+                }
+                if !retain.sources {
+                    release_source(f);
+                }
+                found
+            })
             .collect();
         findings.extend(self.unused_config_ignores());
         sort_findings(&mut findings);
@@ -403,6 +453,19 @@ impl Linter {
             inventory,
             findings,
         }
+    }
+}
+
+/// Whether linting a file can find anything: Flagger objects, problems to report, or
+/// suppression comments that may turn out stale.
+fn needs_lint(file: &ParsedFile) -> bool {
+    file.has_flagger_objects() || !file.problems.is_empty() || !file.suppressions.ignores.is_empty()
+}
+
+/// Keeps a file's name and drops its text (the findings already hold their positions).
+fn release_source(file: &mut ParsedFile) {
+    if !file.source.text.is_empty() {
+        file.source = Arc::new(SourceFile::new(file.source.name.clone(), ""));
     }
 }
 

@@ -235,7 +235,7 @@ impl Json for TreeJson {
     }
 
     fn with_string_node<T>(buffer: &mut Node, string: &str, f: impl FnOnce(&Node) -> T) -> T {
-        buffer.value = Value::Str(string.to_owned());
+        buffer.value = Value::Str(string.into());
         f(buffer)
     }
 }

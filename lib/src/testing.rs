@@ -343,7 +343,7 @@ fn path_on_line(root: &Node, source: &SourceFile, line: u32) -> Option<Vec<Seg>>
         match &n.value {
             Value::Map(entries) => {
                 for e in entries {
-                    path.push(Seg::Key(e.key.clone()));
+                    path.push(Seg::Key(e.key.to_string()));
                     if source.line_col(e.key_span.start).line == line {
                         *best = Some(path.clone());
                     }
@@ -420,7 +420,7 @@ impl Emitter {
                     if !(inline && i == 0) {
                         self.out.push_str(&" ".repeat(indent));
                     }
-                    path.push(Seg::Key(e.key.clone()));
+                    path.push(Seg::Key(e.key.to_string()));
                     self.lines.insert(path.clone(), self.current_line());
                     self.out.push_str(&scalar_str(&e.key));
                     self.out.push(':');

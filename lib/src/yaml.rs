@@ -34,6 +34,9 @@ impl Span {
     }
 }
 
+/// The text of a key or a string value: short ones (most of a manifest's) are stored inline.
+pub type Str = compact_str::CompactString;
+
 /// A value of the tree.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -41,7 +44,7 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
+    Str(Str),
     Seq(Vec<Node>),
     Map(Vec<Entry>),
 }
@@ -56,7 +59,7 @@ pub struct Node {
 /// One `key: value` pair of a mapping, in source order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
-    pub key: String,
+    pub key: Str,
     pub key_span: Span,
     pub value: Node,
 }
@@ -180,12 +183,12 @@ impl Node {
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-            Value::Str(s) => J::String(s.clone()),
+            Value::Str(s) => J::String(s.to_string()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => J::Object(
                 entries
                     .iter()
-                    .map(|e| (e.key.clone(), e.value.to_json()))
+                    .map(|e| (e.key.to_string(), e.value.to_json()))
                     .collect(),
             ),
         }
@@ -202,12 +205,12 @@ impl Node {
                 Some(i) => Value::Int(i),
                 None => Value::Float(n.as_f64().unwrap_or(0.0)),
             },
-            J::String(s) => Value::Str(s.clone()),
+            J::String(s) => Value::Str(Str::from(s.as_str())),
             J::Array(items) => Value::Seq(items.iter().map(Node::from_json).collect()),
             J::Object(map) => Value::Map(
                 map.iter()
                     .map(|(k, v)| Entry {
-                        key: k.clone(),
+                        key: Str::from(k.as_str()),
                         key_span: Span::default(),
                         value: Node::from_json(v),
                     })
@@ -238,6 +241,8 @@ pub struct Budget {
     pub max_documents: usize,
     /// Bytes of one stream.
     pub max_bytes: usize,
+    /// Bytes of one line: past it, a snippet of the line would flood a terminal or an editor.
+    pub max_line_bytes: usize,
 }
 
 impl Budget {
@@ -247,6 +252,7 @@ impl Budget {
         max_depth: 256,
         max_documents: 1_000_000,
         max_bytes: 1 << 30,
+        max_line_bytes: 16 << 20,
     };
     /// For requests from the network: a single object, tight limits.
     pub const STRICT: Budget = Budget {
@@ -254,6 +260,8 @@ impl Budget {
         max_depth: 64,
         max_documents: 16,
         max_bytes: 8 << 20,
+        // Objects from the API server arrive as JSON, all on one line.
+        max_line_bytes: 8 << 20,
     };
 }
 
@@ -296,15 +304,18 @@ fn to_span(s: &granit_parser::Span) -> Span {
     Span::new(byte(&s.start), byte(&s.end))
 }
 
+/// An open collection. Its finished children wait on the builder's shared stacks from `base`
+/// on, so that each collection is allocated once, at its final size, when it closes.
 enum Frame {
     Seq {
-        items: Vec<Node>,
+        base: usize,
         start: u32,
         anchor: usize,
     },
     Map {
-        entries: Vec<Entry>,
-        index: Option<HashMap<String, usize>>,
+        base: usize,
+        /// Key → position (from `base`), built once a mapping is large enough to need it.
+        index: Option<HashMap<Str, usize>>,
         key: Option<PendingKey>,
         merges: Vec<Node>,
         start: u32,
@@ -313,24 +324,59 @@ enum Frame {
 }
 
 struct PendingKey {
-    text: String,
+    text: Str,
     span: Span,
     merge: bool,
+}
+
+/// The first line longer than `max` bytes: its start offset and length.
+fn long_line(text: &str, max: usize) -> Option<(usize, usize)> {
+    if text.len() <= max {
+        return None;
+    }
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        if line.len() > max + 1 {
+            let body = line.strip_suffix('\n').unwrap_or(line);
+            if body.len() > max {
+                return Some((start, body.len()));
+            }
+        }
+        start += line.len();
+    }
+    None
+}
+
+fn refusal(message: String, span: Span) -> YamlError {
+    YamlError {
+        message,
+        span,
+        first: None,
+    }
 }
 
 /// Reads a YAML or JSON stream.
 pub fn parse_stream(text: &str, budget: &Budget) -> Stream {
     let mut out = Stream::default();
     if text.len() > budget.max_bytes {
-        out.errors.push(YamlError {
-            message: format!(
+        out.errors.push(refusal(
+            format!(
                 "input is {} bytes, over the limit of {} bytes",
                 text.len(),
                 budget.max_bytes
             ),
-            span: Span::empty(0),
-            first: None,
-        });
+            Span::empty(0),
+        ));
+        return out;
+    }
+    if let Some((at, len)) = long_line(text, budget.max_line_bytes) {
+        out.errors.push(refusal(
+            format!(
+                "a line of {len} bytes, over the limit of {} bytes per line",
+                budget.max_line_bytes
+            ),
+            Span::empty(at as u32),
+        ));
         return out;
     }
     // A byte-order mark is not content; the parser would take it for a scalar.
@@ -338,6 +384,8 @@ pub fn parse_stream(text: &str, budget: &Budget) -> Stream {
     let body = &text[bom..];
     let mut b = Builder {
         stack: Vec::new(),
+        items: Vec::new(),
+        entries: Vec::new(),
         anchors: HashMap::new(),
         nodes: 0,
         budget: *budget,
@@ -345,18 +393,17 @@ pub fn parse_stream(text: &str, budget: &Budget) -> Stream {
     };
     let mut doc_root: Option<Node> = None;
     let mut doc_start = 0u32;
-    let mut parser = Parser::new_from_str(body);
+    // Suppression comments are found by a scan of the text; the parser only has to skip them.
+    let mut options = granit_parser::Options::default();
+    options.set_emit_comments(false);
+    let mut parser = Parser::new_from_str_with_options(body, options);
     let shift = |s: Span| Span::new(s.start + bom as u32, s.end + bom as u32);
     while let Some(next) = parser.next_event() {
         let (event, raw_span) = match next {
             Ok(ev) => ev,
             Err(e) => {
                 let at = shift(Span::empty(byte(e.marker())));
-                out.errors.push(YamlError {
-                    message: e.info().to_string(),
-                    span: at,
-                    first: None,
-                });
+                out.errors.push(refusal(e.info().to_string(), at));
                 break;
             }
         };
@@ -371,14 +418,13 @@ pub fn parse_stream(text: &str, budget: &Budget) -> Stream {
             Event::DocumentEnd => {
                 if let Some(root) = doc_root.take() {
                     if out.documents.len() >= b.budget.max_documents {
-                        out.errors.push(YamlError {
-                            message: format!(
+                        out.errors.push(refusal(
+                            format!(
                                 "more than {} documents in one stream",
                                 b.budget.max_documents
                             ),
-                            span: root.span,
-                            first: None,
-                        });
+                            root.span,
+                        ));
                         break;
                     }
                     let start = root.span.start.max(doc_start.min(root.span.start));
@@ -392,33 +438,37 @@ pub fn parse_stream(text: &str, budget: &Budget) -> Stream {
             }
             Event::Alias(id) => b.alias(id, span),
             Event::Scalar(text, style, anchor, tag) => {
-                b.scalar(text.into_owned(), style, anchor, tag.as_deref(), span)
+                b.scalar(Str::from(text), style, anchor, tag.as_deref(), span)
             }
-            Event::SequenceStart(_, anchor, _) => b.open(
-                Frame::Seq {
-                    items: Vec::new(),
-                    start: span.start,
-                    anchor,
-                },
-                span,
-            ),
-            Event::MappingStart(_, anchor, _) => b.open(
-                Frame::Map {
-                    entries: Vec::new(),
-                    index: None,
-                    key: None,
-                    merges: Vec::new(),
-                    start: span.start,
-                    anchor,
-                },
-                span,
-            ),
+            Event::SequenceStart(_, anchor, _) => {
+                let base = b.items.len();
+                b.open(
+                    Frame::Seq {
+                        base,
+                        start: span.start,
+                        anchor,
+                    },
+                    span,
+                )
+            }
+            Event::MappingStart(_, anchor, _) => {
+                let base = b.entries.len();
+                b.open(
+                    Frame::Map {
+                        base,
+                        index: None,
+                        key: None,
+                        merges: Vec::new(),
+                        start: span.start,
+                        anchor,
+                    },
+                    span,
+                )
+            }
             Event::SequenceEnd | Event::MappingEnd => b.close(span),
-            Event::UnresolvedAlias(name) => Err(YamlError {
-                message: format!("alias *{name} refers to no anchor"),
-                span,
-                first: None,
-            }),
+            Event::UnresolvedAlias(name) => {
+                Err(refusal(format!("alias *{name} refers to no anchor"), span))
+            }
             _ => Ok(None),
         };
         match result {
@@ -436,6 +486,10 @@ pub fn parse_stream(text: &str, budget: &Budget) -> Stream {
 
 struct Builder {
     stack: Vec<Frame>,
+    /// Finished items of the open sequences, innermost last.
+    items: Vec<Node>,
+    /// Finished entries of the open mappings, innermost last.
+    entries: Vec<Entry>,
     anchors: HashMap<usize, Node>,
     nodes: usize,
     budget: Budget,
@@ -446,25 +500,23 @@ impl Builder {
     fn count(&mut self, n: usize, span: Span) -> Result<(), YamlError> {
         self.nodes += n;
         if self.nodes > self.budget.max_nodes {
-            return Err(YamlError {
-                message: format!(
+            return Err(refusal(
+                format!(
                     "more than {} values in one stream (aliases expanded); refusing to read on",
                     self.budget.max_nodes
                 ),
                 span,
-                first: None,
-            });
+            ));
         }
         Ok(())
     }
 
     fn open(&mut self, frame: Frame, span: Span) -> Result<Option<Node>, YamlError> {
         if self.stack.len() >= self.budget.max_depth {
-            return Err(YamlError {
-                message: format!("nesting deeper than {} levels", self.budget.max_depth),
+            return Err(refusal(
+                format!("nesting deeper than {} levels", self.budget.max_depth),
                 span,
-                first: None,
-            });
+            ));
         }
         self.count(1, span)?;
         self.stack.push(frame);
@@ -477,21 +529,23 @@ impl Builder {
         };
         let (node, anchor) = match frame {
             Frame::Seq {
-                items,
+                base,
                 start,
                 anchor,
             } => {
+                let items: Vec<Node> = self.items.drain(base..).collect();
                 let end = items.last().map_or(span.end, |n| n.span.end).max(start);
                 (Node::new(Value::Seq(items), Span::new(start, end)), anchor)
             }
             Frame::Map {
-                mut entries,
+                base,
                 index,
                 merges,
                 start,
                 anchor,
                 ..
             } => {
+                let mut entries: Vec<Entry> = self.entries.drain(base..).collect();
                 let end = entries
                     .last()
                     .map_or(span.end, |e| e.value.span.end.max(e.key_span.end))
@@ -513,15 +567,15 @@ impl Builder {
 
     fn alias(&mut self, id: usize, span: Span) -> Result<Option<Node>, YamlError> {
         let Some(target) = self.anchors.get(&id) else {
-            return Err(YamlError {
-                message: "alias to an unknown anchor".into(),
-                span,
-                first: None,
-            });
+            return Err(refusal("alias to an unknown anchor".into(), span));
         };
         let size = count_nodes(target);
-        let mut node = target.clone();
+        // Counted before the copy is made: the budget exists to stop that copy.
         self.count(size, span)?;
+        let Some(target) = self.anchors.get(&id) else {
+            return Err(refusal("alias to an unknown anchor".into(), span));
+        };
+        let mut node = target.clone();
         // The alias stands where it is written; its content keeps the anchor's spans.
         node.span = span;
         self.push(node)
@@ -529,7 +583,7 @@ impl Builder {
 
     fn scalar(
         &mut self,
-        text: String,
+        text: Str,
         style: ScalarStyle,
         anchor: usize,
         tag: Option<&Tag>,
@@ -544,7 +598,7 @@ impl Builder {
             let merge = plain && text == "<<" && tag.is_none();
             let text = if plain && tag.is_none() {
                 match resolve_plain(&text) {
-                    Value::Bool(b) => b.to_string(),
+                    Value::Bool(b) => Str::from(if b { "true" } else { "false" }),
                     _ => text,
                 }
             } else {
@@ -565,12 +619,12 @@ impl Builder {
     fn push(&mut self, node: Node) -> Result<Option<Node>, YamlError> {
         match self.stack.last_mut() {
             None => Ok(Some(node)),
-            Some(Frame::Seq { items, .. }) => {
-                items.push(node);
+            Some(Frame::Seq { .. }) => {
+                self.items.push(node);
                 Ok(None)
             }
             Some(Frame::Map {
-                entries,
+                base,
                 index,
                 key,
                 merges,
@@ -578,11 +632,10 @@ impl Builder {
             }) => {
                 let Some(k) = key.take() else {
                     // A mapping or sequence used as a key.
-                    return Err(YamlError {
-                        message: "a mapping or list cannot be used as a key".into(),
-                        span: node.span,
-                        first: None,
-                    });
+                    return Err(refusal(
+                        "a mapping or list cannot be used as a key".into(),
+                        node.span,
+                    ));
                 };
                 if k.merge {
                     match &node.value {
@@ -593,18 +646,17 @@ impl Builder {
                             }
                         }
                         _ => {
-                            return Err(YamlError {
-                                message: "a merge key `<<` needs a mapping or a list of mappings"
-                                    .into(),
-                                span: node.span,
-                                first: None,
-                            });
+                            return Err(refusal(
+                                "a merge key `<<` needs a mapping or a list of mappings".into(),
+                                node.span,
+                            ));
                         }
                     }
                     return Ok(None);
                 }
-                let existing = find_key(entries, index, &k.text);
-                match existing {
+                let base = *base;
+                let entries = &mut self.entries[base..];
+                match find_key(entries, index, &k.text) {
                     Some(i) => {
                         self.errors.push(YamlError {
                             message: format!("duplicate key `{}` in a mapping", k.text),
@@ -619,18 +671,19 @@ impl Builder {
                         };
                     }
                     None => {
+                        let at = entries.len();
                         if let Some(ix) = index.as_mut() {
-                            ix.insert(k.text.clone(), entries.len());
-                        } else if entries.len() >= 16 {
-                            let mut ix: HashMap<String, usize> = entries
+                            ix.insert(k.text.clone(), at);
+                        } else if at >= 16 {
+                            let mut ix: HashMap<Str, usize> = entries
                                 .iter()
                                 .enumerate()
                                 .map(|(i, e)| (e.key.clone(), i))
                                 .collect();
-                            ix.insert(k.text.clone(), entries.len());
+                            ix.insert(k.text.clone(), at);
                             *index = Some(ix);
                         }
-                        entries.push(Entry {
+                        self.entries.push(Entry {
                             key: k.text,
                             key_span: k.span,
                             value: node,
@@ -643,7 +696,7 @@ impl Builder {
     }
 }
 
-fn find_key(entries: &[Entry], index: &Option<HashMap<String, usize>>, key: &str) -> Option<usize> {
+fn find_key(entries: &[Entry], index: &Option<HashMap<Str, usize>>, key: &str) -> Option<usize> {
     match index {
         Some(ix) => ix.get(key).copied(),
         None => entries.iter().position(|e| e.key == key),
@@ -651,12 +704,8 @@ fn find_key(entries: &[Entry], index: &Option<HashMap<String, usize>>, key: &str
 }
 
 /// Explicit keys win over merged ones; among merged mappings the first one wins.
-fn apply_merges(
-    entries: &mut Vec<Entry>,
-    index: Option<HashMap<String, usize>>,
-    merges: Vec<Node>,
-) {
-    let mut seen: std::collections::HashSet<String> = match index {
+fn apply_merges(entries: &mut Vec<Entry>, index: Option<HashMap<Str, usize>>, merges: Vec<Node>) {
+    let mut seen: std::collections::HashSet<Str> = match index {
         Some(ix) => ix.into_keys().collect(),
         None => entries.iter().map(|e| e.key.clone()).collect(),
     };
@@ -684,7 +733,7 @@ fn count_nodes(node: &Node) -> usize {
     }
 }
 
-fn resolve(text: String, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+fn resolve(text: Str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     if let Some(tag) = tag
         && (tag.handle() == "tag:yaml.org,2002:" || tag.handle() == "!!")
     {
@@ -701,7 +750,7 @@ fn resolve(text: String, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     resolve_by_style(text, style)
 }
 
-fn resolve_by_style(text: String, style: ScalarStyle) -> Value {
+fn resolve_by_style(text: Str, style: ScalarStyle) -> Value {
     if style != ScalarStyle::Plain {
         return Value::Str(text);
     }
@@ -730,7 +779,7 @@ pub fn resolve_plain(s: &str) -> Value {
     }
     let first = s.as_bytes()[0];
     if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
-        return Value::Str(String::new());
+        return Value::Str(Str::default());
     }
     let cleaned;
     let t = if s.contains('_') {
@@ -747,7 +796,7 @@ pub fn resolve_plain(s: &str) -> Value {
     {
         return Value::Float(f);
     }
-    Value::Str(String::new())
+    Value::Str(Str::default())
 }
 
 fn parse_int(t: &str) -> Option<i64> {
@@ -887,6 +936,21 @@ mod tests {
         }
         let s = parse_stream(&text, &Budget::STRICT);
         assert!(s.errors.iter().any(|e| e.message.contains("values")));
+    }
+
+    #[test]
+    fn an_overlong_line_is_refused_with_its_position() {
+        let budget = Budget {
+            max_line_bytes: 8,
+            ..Budget::GENEROUS
+        };
+        let s = parse_stream("a: 1\nname: abcdefgh\n", &budget);
+        assert!(s.documents.is_empty());
+        assert_eq!(s.errors.len(), 1);
+        assert_eq!(s.errors[0].span, Span::empty(5));
+        assert!(s.errors[0].message.contains("line of 14 bytes"), "{:?}", s.errors);
+        // A line of exactly the limit, its newline aside, is fine.
+        assert!(parse_stream("a: 1\nb: 34567\n", &budget).errors.is_empty());
     }
 
     #[test]

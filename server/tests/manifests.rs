@@ -311,7 +311,7 @@ fn probes_hit_the_health_routes() {
         n.unwrap()
             .entries()
             .iter()
-            .map(|e| (e.key.clone(), e.value.as_str().unwrap().to_string()))
+            .map(|e| (e.key.to_string(), e.value.as_str().unwrap().to_string()))
             .collect()
     };
     let pods = labels(deploy.at(&["spec", "template", "metadata", "labels"]));

@@ -74,6 +74,11 @@ fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
         linter.settings.provider_configured = true;
     }
     linter.settings.default_namespace = args.namespace.clone();
+    // Findings carry their positions: only the formats that quote the source keep it.
+    linter.retain = canarylint::Retain {
+        trees: false,
+        sources: matches!(args.format, CheckFormat::Human | CheckFormat::Sarif),
+    };
     let mut base = cluster_inventory(args, &args.namespace)?;
     if args.complete {
         for kind in canarylint::Kind::ALL {

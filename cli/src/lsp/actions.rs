@@ -135,7 +135,7 @@ fn mirror_iterations(f: &Finding, file: &ParsedFile) -> Option<Action> {
             if analysis.get("maxWeight").is_some() {
                 format!("{} and maxWeight", entry.key)
             } else {
-                entry.key.clone()
+                entry.key.to_string()
             }
         ),
         edits,

@@ -107,12 +107,12 @@ pub fn string_map(node: Option<&Node>) -> Vec<(String, String)> {
             .iter()
             .filter_map(|e| {
                 let v = match &e.value.value {
-                    Value::Str(s) => s.clone(),
+                    Value::Str(s) => s.to_string(),
                     Value::Int(i) => i.to_string(),
                     Value::Bool(b) => b.to_string(),
                     _ => return None,
                 };
-                Some((e.key.clone(), v))
+                Some((e.key.to_string(), v))
             })
             .collect()
     })

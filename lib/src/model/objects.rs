@@ -235,7 +235,7 @@ impl Object {
                             name: p.get("name").and_then(Node::as_str).map(str::to_string),
                             port: p.get("port").and_then(Node::as_i64)?,
                             target_port: p.get("targetPort").map(|t| match &t.value {
-                                Value::Str(s) => s.clone(),
+                                Value::Str(s) => s.to_string(),
                                 _ => t.display(),
                             }),
                         })
