@@ -117,16 +117,28 @@ fn walk(root: &Path) -> impl Iterator<Item = Result<Pending, CliError>> {
         .filter_entry(|e| e.depth() == 0 || !is_hidden(e))
         .filter_map(move |entry| match entry {
             Ok(e) => {
-                let is_file =
-                    e.file_type().is_file() || (e.path_is_symlink() && e.path().is_file());
-                if e.depth() == 0 || !is_file || !has_manifest_extension(e.path()) {
-                    return None;
-                }
                 let shown = if strip_dot {
                     e.path().strip_prefix(".").unwrap_or(e.path())
                 } else {
                     e.path()
                 };
+                // A link named like a manifest whose target cannot be reached (dangling, a
+                // loop) is a manifest the user expects linted: an error, not a silent skip.
+                if e.depth() > 0
+                    && e.path_is_symlink()
+                    && has_manifest_extension(e.path())
+                    && let Err(source) = std::fs::metadata(e.path())
+                {
+                    return Some(Err(CliError::Read {
+                        path: shown.to_path_buf(),
+                        source,
+                    }));
+                }
+                let is_file =
+                    e.file_type().is_file() || (e.path_is_symlink() && e.path().is_file());
+                if e.depth() == 0 || !is_file || !has_manifest_extension(e.path()) {
+                    return None;
+                }
                 Some(Ok(Pending {
                     display: shown.display().to_string(),
                     path: e.path().to_path_buf(),
