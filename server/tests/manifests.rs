@@ -117,6 +117,8 @@ fn the_webhook_configuration_reaches_the_server() {
         port_named("metrics"),
         i64::from(serve.metrics_listen.unwrap().port())
     );
+    // What one request may cost stays well inside the memory limit (docs/security.md).
+    assert!(serve.body_limit <= 1 << 20, "{}", serve.body_limit);
 
     let webhooks = vwc.get("webhooks").unwrap().items();
     assert!(!webhooks.is_empty());
