@@ -611,8 +611,39 @@ fn half(pem: &str) -> Vec<u8> {
     pem.as_bytes()[..pem.len() / 2].to_vec()
 }
 
+/// The log lines of every server in this test binary, from the first call on (the subscriber
+/// is process-wide: the reloader logs from the runtime's worker threads).
+fn logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: std::sync::OnceLock<Arc<Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let sink = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_writer(move || LogWriter(sink.clone()))
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        buffer
+    })
+    .clone()
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_certificate_rotations_keep_the_current_certificate() {
+    let logs = logs();
     let (t, cert_a, key_a) = tls_webhook().await;
     let a = der(&cert_a);
     assert_eq!(t.served().await, a);
@@ -690,6 +721,22 @@ async fn broken_certificate_rotations_keep_the_current_certificate() {
     .await;
     assert!(t.reloads("success").await > ok);
     assert_eq!(t.reloads("failure").await, failures);
+    // Each refusal is logged at error level, with the file and the reason.
+    let logged = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    let cert_path = t.dir.path().join("tls.crt").display().to_string();
+    let refused: Vec<&str> = logged
+        .lines()
+        .filter(|l| {
+            l.contains("serving certificate reload failed; keeping the current certificate")
+                && l.contains(&cert_path)
+        })
+        .collect();
+    assert_eq!(refused.len() as u64, failures, "{logged}");
+    assert!(refused.iter().all(|l| l.contains("\"level\":\"ERROR\"")));
+    assert!(
+        refused.iter().any(|l| l.contains("KeyMismatch")),
+        "the key mismatch is not named: {refused:#?}"
+    );
     t.server.shutdown(Duration::from_secs(5)).await.unwrap();
 }
 
