@@ -46,6 +46,7 @@ impl Tls {
         let (cert, key) = read(&files).await?;
         let fingerprint = fingerprint(&Ok((cert.clone(), key.clone())));
         let not_after = not_after(&cert);
+        check_chain(&files, &cert)?;
         let config = RustlsConfig::from_pem(cert, key).await.map_err(|e| {
             format!(
                 "cannot load {} and {}: {e}",
@@ -75,14 +76,17 @@ impl Tls {
         }
         *last = fp;
         let result = match contents {
-            Ok((cert, key)) => {
-                let not_after = not_after(&cert);
-                self.config
-                    .reload_from_pem(cert, key)
-                    .await
-                    .map(|()| not_after)
-                    .map_err(|e| e.to_string())
-            }
+            Ok((cert, key)) => match check_chain(&self.files, &cert) {
+                Ok(()) => {
+                    let not_after = not_after(&cert);
+                    self.config
+                        .reload_from_pem(cert, key)
+                        .await
+                        .map(|()| not_after)
+                        .map_err(|e| e.to_string())
+                }
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
         match result {
@@ -155,6 +159,25 @@ impl Tls {
             }
         })
     }
+}
+
+/// Says what is wrong with the certificate file, in its own terms: for an empty or garbled
+/// chain the TLS library speaks of a peer ("peer sent no certificates"), which misleads.
+fn check_chain(files: &CertFiles, pem: &[u8]) -> Result<(), String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let file = files.cert.display();
+    let mut count = 0;
+    for der in CertificateDer::pem_slice_iter(pem) {
+        let der = der.map_err(|e| format!("{file} is not a PEM certificate chain: {e}"))?;
+        count += 1;
+        x509_parser::parse_x509_certificate(&der)
+            .map_err(|e| format!("certificate {count} of {file} is not valid X.509: {e}"))?;
+    }
+    if count == 0 {
+        return Err(format!("{file} holds no PEM certificate"));
+    }
+    Ok(())
 }
 
 /// Whether a file event may change what the files hold. Opening or reading a file is
