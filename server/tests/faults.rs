@@ -43,6 +43,8 @@ enum Health {
     Up,
     /// Every request gets a 500, and open watches are closed.
     Failing,
+    /// Nothing answers: requests hang, open watches go silent (a partition).
+    Hanging,
 }
 
 struct Fake {
@@ -118,8 +120,11 @@ fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
 }
 
 async fn api(State(fake): State<Arc<Fake>>, uri: Uri) -> Response {
-    if *fake.health.borrow() == Health::Failing {
-        return status(500, "etcdserver: request timed out");
+    let health = *fake.health.borrow();
+    match health {
+        Health::Failing => return status(500, "etcdserver: request timed out"),
+        Health::Hanging => std::future::pending::<()>().await,
+        Health::Up => {}
     }
     let query = uri.query().unwrap_or("");
     let segs: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
@@ -447,6 +452,18 @@ async fn api_lost_after_sync_serves_the_cached_inventory_then_relists() {
     assert!(allowed(
         &w.review(checkout("istio-system/public-gateway")).await
     ));
+
+    // A partition first: the watches go silent, nothing answers. Reviews never wait on the API.
+    fake.set(Health::Hanging);
+    for _ in 0..5 {
+        assert!(allowed(
+            &w.review(checkout("istio-system/public-gateway")).await
+        ));
+        assert!(!allowed(
+            &w.review(checkout("istio-system/no-such-gateway")).await
+        ));
+    }
+    assert_eq!(w.get("/readyz").await.0, 200);
 
     let errors = r#"canarylint_webhook_watch_errors_total{kind="IstioGateway"}"#;
     let before = w.metric(errors).await;
