@@ -411,18 +411,25 @@ impl Linter {
         let index = |s: Arc<SourceFile>| {
             let mut file = read(s, budget);
             let objects = Inventory::objects_of(&file, ns);
-            for doc in file.documents.iter_mut().filter(|d| !d.kind.is_flagger()) {
-                doc.root = crate::yaml::Node::default();
+            let count = file.documents.len();
+            if retain.trees {
+                for doc in file.documents.iter_mut().filter(|d| !d.kind.is_flagger()) {
+                    doc.root = crate::yaml::Node::default();
+                }
+            } else {
+                file.documents.retain(|d| d.kind.is_flagger());
             }
             if !retain.sources && !needs_lint(&file) {
                 release_source(&mut file);
             }
-            (file, objects)
+            (file, (objects, count))
         };
-        let (mut files, objects): (Vec<ParsedFile>, Vec<Vec<crate::model::Object>>) =
+        let (mut files, objects): (Vec<ParsedFile>, Vec<(Vec<crate::model::Object>, usize)>) =
             sources.into_par_iter().map(index).unzip();
+        let documents = objects.iter().map(|(_, n)| n).sum();
+        let objects = objects.into_iter().map(|(o, _)| o);
         let context_objects: Vec<Vec<crate::model::Object>> =
-            context.into_par_iter().map(|s| index(s).1).collect();
+            context.into_par_iter().map(|s| index(s).1.0).collect();
         let mut inventory = base;
         for o in context_objects.into_iter().chain(objects).flatten() {
             inventory.insert(o);
@@ -450,6 +457,7 @@ impl Linter {
         sort_findings(&mut findings);
         LintRun {
             files,
+            documents,
             inventory,
             findings,
         }
@@ -471,7 +479,11 @@ fn release_source(file: &mut ParsedFile) {
 
 /// The result of linting a set of sources.
 pub struct LintRun {
+    /// The files linted. Without [`Retain::trees`], only their Flagger documents are kept,
+    /// and those without their trees.
     pub files: Vec<ParsedFile>,
+    /// Objects read from the files (not the context), `List` items counted.
+    pub documents: usize,
     pub inventory: Inventory,
     pub findings: Vec<Finding>,
 }

@@ -233,8 +233,11 @@ pub fn format_number(f: f64) -> String {
 /// Limits that keep hostile input from exhausting memory or time.
 #[derive(Clone, Copy, Debug)]
 pub struct Budget {
-    /// Nodes in one stream, counting every alias expansion (stops "billion laughs").
+    /// Nodes in one stream, counting every alias expansion.
     pub max_nodes: usize,
+    /// Nodes that aliases add to one stream: a few bytes of `*a` can stand for a large tree,
+    /// so copies get their own, much lower limit ("billion laughs").
+    pub max_alias_nodes: usize,
     /// Nesting depth of mappings and sequences.
     pub max_depth: usize,
     /// Documents in one stream.
@@ -249,6 +252,7 @@ impl Budget {
     /// For files a user points the CLI or the editor at: generous.
     pub const GENEROUS: Budget = Budget {
         max_nodes: 50_000_000,
+        max_alias_nodes: 1_000_000,
         max_depth: 256,
         max_documents: 1_000_000,
         max_bytes: 1 << 30,
@@ -257,6 +261,7 @@ impl Budget {
     /// For requests from the network: a single object, tight limits.
     pub const STRICT: Budget = Budget {
         max_nodes: 250_000,
+        max_alias_nodes: 10_000,
         max_depth: 64,
         max_documents: 16,
         max_bytes: 8 << 20,
@@ -388,6 +393,7 @@ pub fn parse_stream(text: &str, budget: &Budget) -> Stream {
         entries: Vec::new(),
         anchors: HashMap::new(),
         nodes: 0,
+        alias_nodes: 0,
         budget: *budget,
         errors: Vec::new(),
     };
@@ -492,6 +498,7 @@ struct Builder {
     entries: Vec<Entry>,
     anchors: HashMap<usize, Node>,
     nodes: usize,
+    alias_nodes: usize,
     budget: Budget,
     errors: Vec<YamlError>,
 }
@@ -571,6 +578,16 @@ impl Builder {
         };
         let size = count_nodes(target);
         // Counted before the copy is made: the budget exists to stop that copy.
+        self.alias_nodes += size;
+        if self.alias_nodes > self.budget.max_alias_nodes {
+            return Err(refusal(
+                format!(
+                    "aliases expand to more than {} values in one stream; refusing to read on",
+                    self.budget.max_alias_nodes
+                ),
+                span,
+            ));
+        }
         self.count(size, span)?;
         let Some(target) = self.anchors.get(&id) else {
             return Err(refusal("alias to an unknown anchor".into(), span));
@@ -935,7 +952,16 @@ mod tests {
             ));
         }
         let s = parse_stream(&text, &Budget::STRICT);
-        assert!(s.errors.iter().any(|e| e.message.contains("values")));
+        assert!(s.errors.iter().any(|e| e.message.contains("aliases expand")));
+        // The generous budget stops it too, long before the values would fill memory.
+        let s = parse_stream(&text, &Budget::GENEROUS);
+        assert!(
+            s.errors
+                .iter()
+                .any(|e| e.message.contains("aliases expand to more than 1000000")),
+            "{:?}",
+            s.errors
+        );
     }
 
     #[test]
@@ -948,7 +974,11 @@ mod tests {
         assert!(s.documents.is_empty());
         assert_eq!(s.errors.len(), 1);
         assert_eq!(s.errors[0].span, Span::empty(5));
-        assert!(s.errors[0].message.contains("line of 14 bytes"), "{:?}", s.errors);
+        assert!(
+            s.errors[0].message.contains("line of 14 bytes"),
+            "{:?}",
+            s.errors
+        );
         // A line of exactly the limit, its newline aside, is fine.
         assert!(parse_stream("a: 1\nb: 34567\n", &budget).errors.is_empty());
     }

@@ -29,7 +29,7 @@ impl Summary {
     pub fn of(run: &LintRun) -> Summary {
         let mut s = Summary {
             files: run.files.len(),
-            documents: run.files.iter().map(|f| f.documents.len()).sum(),
+            documents: run.documents,
             ..Summary::default()
         };
         for f in &run.findings {
