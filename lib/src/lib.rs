@@ -13,6 +13,7 @@ pub mod document;
 pub mod duration;
 pub mod finding;
 pub mod inventory;
+pub mod json;
 pub mod linter;
 pub mod model;
 pub mod plan;

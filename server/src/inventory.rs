@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use canarylint::model::Object;
 use canarylint::{Budget, Coverage, Inventory, Kind, Node, SourceFile};
@@ -44,7 +44,9 @@ impl KindState {
 pub struct SharedInventory {
     inventory: RwLock<Inventory>,
     /// The `--context` objects, restored when a cluster object of the same name goes away.
-    seed: Inventory,
+    /// Copied from the inventory only once a cluster feeds it: without one, nothing is ever
+    /// removed, and a second copy would double the memory of a large inventory.
+    seed: OnceLock<Inventory>,
     /// Namespaces each kind was seeded in.
     seed_namespaces: HashMap<Kind, HashSet<String>>,
     states: RwLock<BTreeMap<Kind, KindState>>,
@@ -55,7 +57,7 @@ pub struct SharedInventory {
 impl SharedInventory {
     /// An inventory of seed objects only (no cluster).
     pub fn new(seed: Inventory, seed_namespaces: HashMap<Kind, HashSet<String>>) -> Self {
-        let mut inventory = seed.clone();
+        let mut inventory = seed;
         let mut states = BTreeMap::new();
         for (kind, namespaces) in &seed_namespaces {
             inventory.set_coverage(*kind, Coverage::Namespaces(namespaces.clone()));
@@ -63,7 +65,7 @@ impl SharedInventory {
         }
         SharedInventory {
             inventory: RwLock::new(inventory),
-            seed,
+            seed: OnceLock::new(),
             seed_namespaces,
             states: RwLock::new(states),
             cluster: AtomicBool::new(false),
@@ -72,6 +74,8 @@ impl SharedInventory {
 
     /// Marks `kinds` as fed by a cluster: pending until their first list completes.
     pub fn expect_cluster(&self, kinds: impl IntoIterator<Item = Kind>) {
+        // Before any watch event: the inventory holds the seed objects only.
+        self.seed.get_or_init(|| self.read().clone());
         self.cluster.store(true, Ordering::Release);
         let mut states = self.states.write().unwrap_or_else(|e| e.into_inner());
         for k in kinds {
@@ -86,6 +90,14 @@ impl SharedInventory {
 
     fn write(&self) -> RwLockWriteGuard<'_, Inventory> {
         self.inventory.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The seed objects (none before [`SharedInventory::expect_cluster`]: no watch runs).
+    fn seed(&self) -> &Inventory {
+        static EMPTY: OnceLock<Inventory> = OnceLock::new();
+        self.seed
+            .get()
+            .unwrap_or_else(|| EMPTY.get_or_init(Inventory::new))
     }
 
     pub fn has_cluster(&self) -> bool {
@@ -134,7 +146,7 @@ impl SharedInventory {
     pub fn delete(&self, kind: Kind, namespace: &str, name: &str) {
         let mut inv = self.write();
         inv.remove(kind, namespace, name);
-        if let Some(seed) = self.seed.lookup(kind, namespace, name).found() {
+        if let Some(seed) = self.seed().lookup(kind, namespace, name).found() {
             inv.insert(seed.clone());
         }
     }
@@ -153,7 +165,7 @@ impl SharedInventory {
                 }
             }
         }
-        for seed in self.seed.all(kind) {
+        for seed in self.seed().all(kind) {
             if scope.is_none_or(|ns| ns == seed.namespace) {
                 inv.insert(seed.clone());
             }
@@ -239,22 +251,30 @@ pub fn load_context(paths: &[PathBuf], default_namespace: &str) -> Result<Seed, 
     for f in &files {
         let text =
             std::fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
-        let parsed = canarylint::read(
-            Arc::new(SourceFile::new(f.display().to_string(), text)),
-            &Budget::GENEROUS,
-        );
-        for problem in &parsed.problems {
-            tracing::warn!(file = %f.display(), problem = %problem.message, "context file has a problem; its readable objects are still used");
-        }
-        for doc in &parsed.documents {
-            if doc.kind != Kind::Other && doc.name.is_some() {
-                namespaces
-                    .entry(doc.kind)
-                    .or_default()
-                    .insert(doc.namespace_or(default_namespace).to_string());
+        let name: Arc<str> = f.display().to_string().into();
+        for chunk in chunks(&text, CHUNK_BYTES) {
+            let parsed = canarylint::read(
+                Arc::new(SourceFile::new(name.clone(), chunk)),
+                &Budget::GENEROUS,
+            );
+            for problem in &parsed.problems {
+                tracing::warn!(file = %f.display(), problem = %problem.message, "context file has a problem; its readable objects are still used");
+            }
+            for doc in parsed.documents.iter().filter(|d| d.kind != Kind::Other) {
+                let namespace = doc.namespace_or(default_namespace);
+                if doc.name.is_some() {
+                    namespaces
+                        .entry(doc.kind)
+                        .or_default()
+                        .insert(namespace.to_string());
+                }
+                // No origin: a review never shows where a context object was read, and
+                // positions in a chunk would not be the file's.
+                if let Some(object) = Object::extract(doc.kind, &doc.root, namespace, None) {
+                    inventory.insert(object);
+                }
             }
         }
-        inventory.add_file(&parsed, default_namespace);
     }
     Ok(Seed {
         inventory,
@@ -263,9 +283,94 @@ pub fn load_context(paths: &[PathBuf], default_namespace: &str) -> Result<Seed, 
     })
 }
 
+/// Context files are read this many bytes of documents at a time. A tree costs about ten
+/// times its text: read whole, one large file (all the Deployments of a cluster) would make
+/// the server's heap ten times that file for good, since the allocator keeps what it once
+/// held; read in chunks, the heap holds the inventory and one chunk's tree.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// Cuts a YAML stream into chunks of whole documents, at document markers (`---` at the
+/// start of a line, which ends any scalar before it), of about `max` bytes each. A stream
+/// with directives (`%YAML`, `%TAG`: they belong to the document after them) stays whole.
+fn chunks(text: &str, max: usize) -> Vec<&str> {
+    if text.len() <= max || text.lines().any(|l| l.starts_with('%')) {
+        return vec![text];
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let marker = line.starts_with("---")
+            && matches!(
+                line.as_bytes().get(3),
+                None | Some(b' ' | b'\t' | b'\n' | b'\r')
+            );
+        if marker && at - start >= max {
+            out.push(&text[start..at]);
+            start = at;
+        }
+        at += line.len();
+    }
+    out.push(&text[start..]);
+    out
+}
+
 fn is_manifest(p: &Path) -> bool {
     matches!(
         p.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml" | "json")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(n: usize) -> String {
+        let mut text = String::from("# a comment before the first document\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d{i}\n  namespace: ns{}\n  annotations:\n    note: |\n      a block scalar\n      of two lines\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        ports:\n        - containerPort: {}\n",
+                i % 7,
+                8000 + i
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn chunks_cut_only_at_document_markers_and_lose_nothing() {
+        let text = stream(3000);
+        let parts = chunks(&text, 16 * 1024);
+        assert!(parts.len() > 10, "{}", parts.len());
+        assert_eq!(parts.concat(), text);
+        assert!(parts[1..].iter().all(|p| p.starts_with("---\n")));
+        assert_eq!(chunks("a: 1\n", 1), vec!["a: 1\n"]);
+        let directive = format!("%YAML 1.1\n{text}");
+        assert_eq!(chunks(&directive, 1024).len(), 1);
+    }
+
+    #[test]
+    fn a_large_context_file_gives_the_objects_of_a_whole_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("deployments.yaml");
+        let text = stream(3000);
+        assert!(text.len() > 2 * CHUNK_BYTES);
+        std::fs::write(&path, &text).unwrap();
+        let seed = load_context(std::slice::from_ref(&path), "default").unwrap();
+        let whole = canarylint::read(Arc::new(SourceFile::new("whole", text)), &Budget::GENEROUS);
+        let mut expected = Inventory::new();
+        expected.add_file(&whole, "default");
+        assert_eq!(seed.inventory.count(Kind::Deployment), 3000);
+        for i in [0, 1499, 2999] {
+            let ns = format!("ns{}", i % 7);
+            let name = format!("d{i}");
+            let got = seed.inventory.lookup(Kind::Deployment, &ns, &name);
+            let want = expected.lookup(Kind::Deployment, &ns, &name);
+            let (got, want) = (got.found().unwrap(), want.found().unwrap());
+            let ports = |o: &Object| format!("{:?}", o.as_workload().map(|w| &w.containers));
+            assert_eq!(ports(got), ports(want));
+        }
+        assert_eq!(seed.namespaces[&Kind::Deployment].len(), 7);
+    }
 }

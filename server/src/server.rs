@@ -365,14 +365,110 @@ pub fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // Fails only when a subscriber is already installed (by an embedding program): keep it.
-    let _ = tracing_subscriber::fmt()
+    let installed = tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
         .with_current_span(false)
         .with_span_list(false)
-        .with_writer(std::io::stderr)
+        .with_writer(logs::Stderr)
         .with_env_filter(filter)
         .try_init();
+    if installed.is_ok() {
+        logs::start_flushing();
+    }
+}
+
+/// Standard error for the logs, buffered for info and below.
+///
+/// Every review logs a line, thousands a second under load, and a write to standard error per
+/// line costs a system call each (a tenth of the CPU time of a review). Info lines are
+/// gathered and written at most [`logs::FLUSH_EVERY`] later (or when [`logs::FLUSH_BYTES`]
+/// gather first); warnings and errors are written at once, after the lines gathered before
+/// them, so that nothing that explains a failure waits, and lines keep their order.
+mod logs {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Mutex, MutexGuard};
+    use std::time::Duration;
+
+    use tracing::{Level, Metadata};
+    use tracing_subscriber::fmt::MakeWriter;
+
+    pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
+    pub const FLUSH_BYTES: usize = 64 * 1024;
+
+    static PENDING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+    /// Set when no thread flushes: every line is written as it comes.
+    static DIRECT: AtomicBool = AtomicBool::new(false);
+
+    fn pending() -> MutexGuard<'static, Vec<u8>> {
+        PENDING.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Writes what was gathered (holding the lock, so that lines never overtake each other).
+    fn write_out(pending: &mut Vec<u8>) {
+        if !pending.is_empty() {
+            let _ = std::io::stderr().write_all(pending);
+            pending.clear();
+        }
+    }
+
+    /// Writes what was gathered now: before the process exits.
+    pub fn flush() {
+        write_out(&mut pending());
+    }
+
+    pub fn start_flushing() {
+        let started = std::thread::Builder::new()
+            .name("log-flush".into())
+            .spawn(|| {
+                loop {
+                    std::thread::sleep(FLUSH_EVERY);
+                    flush();
+                }
+            });
+        if started.is_err() {
+            DIRECT.store(true, Ordering::Relaxed);
+        }
+    }
+
+    pub struct Stderr;
+
+    pub struct Line {
+        direct: bool,
+    }
+
+    impl Write for Line {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let mut pending = pending();
+            pending.extend_from_slice(buf);
+            if self.direct || pending.len() >= FLUSH_BYTES || DIRECT.load(Ordering::Relaxed) {
+                write_out(&mut pending);
+            }
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            if self.direct {
+                write_out(&mut pending());
+            }
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Stderr {
+        type Writer = Line;
+
+        fn make_writer(&'a self) -> Line {
+            Line { direct: true }
+        }
+
+        fn make_writer_for(&'a self, meta: &Metadata<'_>) -> Line {
+            Line {
+                direct: *meta.level() <= Level::WARN,
+            }
+        }
+    }
 }
 
 /// Runs the webhook until SIGTERM or SIGINT: builds a multi-thread tokio runtime, serves, then
@@ -390,7 +486,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let server = match Server::start(args).await {
             Ok(s) => s,
             Err(e) => {
@@ -419,7 +515,10 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 e.exit_code()
             }
         }
-    })
+    });
+    drop(runtime);
+    logs::flush();
+    code
 }
 
 /// Resolves on SIGTERM or SIGINT, with the signal's name.
