@@ -540,7 +540,10 @@ impl Files for FileMap {
 }
 
 /// Applies a change event to a text.
-fn apply_change(text: &str, change: &TextDocumentContentChangeEvent, enc: Encoding) -> String {
+///
+/// Public only for the fuzz targets (`fuzz/`), which drive the change path as a client would.
+#[doc(hidden)]
+pub fn apply_change(text: &str, change: &TextDocumentContentChangeEvent, enc: Encoding) -> String {
     let Some(range) = change.range else {
         return change.text.clone();
     };
