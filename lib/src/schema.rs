@@ -360,7 +360,9 @@ impl<'a> Object<'a, TreeJson> for &'a [Entry] {
         <[Entry]>::len(self)
     }
     fn get(&self, key: &String) -> Option<&'a Node> {
-        self.iter().find(|e| e.key.as_str() == key.as_str()).map(|e| &e.value)
+        self.iter()
+            .find(|e| e.key.as_str() == key.as_str())
+            .map(|e| &e.value)
     }
     fn members(&self) -> Members<'a> {
         Members(self.iter())

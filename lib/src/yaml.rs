@@ -952,7 +952,11 @@ mod tests {
             ));
         }
         let s = parse_stream(&text, &Budget::STRICT);
-        assert!(s.errors.iter().any(|e| e.message.contains("aliases expand")));
+        assert!(
+            s.errors
+                .iter()
+                .any(|e| e.message.contains("aliases expand"))
+        );
         // The generous budget stops it too, long before the values would fill memory.
         let s = parse_stream(&text, &Budget::GENEROUS);
         assert!(

@@ -131,6 +131,10 @@ fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
             written
         }
     };
+    drop(report);
+    // The process ends right after: freeing every finding and tree one by one would only
+    // delay the exit (it took 5 % of a large run), the system takes the memory back at once.
+    std::mem::forget(run);
     super::finish(written, status)
 }
 
