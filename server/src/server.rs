@@ -395,27 +395,29 @@ mod logs {
     use tracing_subscriber::fmt::MakeWriter;
 
     pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
-    pub const FLUSH_BYTES: usize = 64 * 1024;
+    /// A bound on what waits: past it, the line that crosses it writes everything out.
+    pub const FLUSH_BYTES: usize = 1 << 20;
 
+    /// Lines gathered; held only to append to or swap out, never while writing.
     static PENDING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+    /// Held while writing, so that lines never overtake each other; the buffer last written,
+    /// swapped with the pending one to keep its capacity.
+    static WRITING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
     /// Set when no thread flushes: every line is written as it comes.
     static DIRECT: AtomicBool = AtomicBool::new(false);
 
-    fn pending() -> MutexGuard<'static, Vec<u8>> {
-        PENDING.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(m: &'static Mutex<Vec<u8>>) -> MutexGuard<'static, Vec<u8>> {
+        m.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Writes what was gathered (holding the lock, so that lines never overtake each other).
-    fn write_out(pending: &mut Vec<u8>) {
-        if !pending.is_empty() {
-            let _ = std::io::stderr().write_all(pending);
-            pending.clear();
-        }
-    }
-
-    /// Writes what was gathered now: before the process exits.
+    /// Writes what was gathered now (and before the process exits).
     pub fn flush() {
-        write_out(&mut pending());
+        let mut out = lock(&WRITING);
+        std::mem::swap(&mut *out, &mut *lock(&PENDING));
+        if !out.is_empty() {
+            let _ = std::io::stderr().write_all(&out);
+            out.clear();
+        }
     }
 
     pub fn start_flushing() {
@@ -440,17 +442,20 @@ mod logs {
 
     impl Write for Line {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            let mut pending = pending();
-            pending.extend_from_slice(buf);
-            if self.direct || pending.len() >= FLUSH_BYTES || DIRECT.load(Ordering::Relaxed) {
-                write_out(&mut pending);
+            let full = {
+                let mut pending = lock(&PENDING);
+                pending.extend_from_slice(buf);
+                pending.len() >= FLUSH_BYTES
+            };
+            if self.direct || full || DIRECT.load(Ordering::Relaxed) {
+                flush();
             }
             Ok(buf.len())
         }
 
         fn flush(&mut self) -> std::io::Result<()> {
             if self.direct {
-                write_out(&mut pending());
+                flush();
             }
             Ok(())
         }
