@@ -17,27 +17,36 @@ pub struct SourceFile {
     /// The name shown to users: the path as given, or `<stdin>`.
     pub name: Arc<str>,
     pub text: Arc<str>,
-    line_starts: Vec<u32>,
+    /// Made on first use: most files of a large run are only indexed, never asked for a
+    /// position, and are released before the end.
+    line_starts: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
-        // Sized before it is filled: a large run keeps one index per file until the end.
-        let lines = text.bytes().filter(|&b| b == b'\n').count();
-        let mut line_starts = Vec::with_capacity(lines + 1);
-        line_starts.push(0);
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
         SourceFile {
             name: name.into(),
             text,
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let text = &*self.text;
+            // Sized before it is filled: a large run keeps one index per linted file.
+            let lines = text.bytes().filter(|&b| b == b'\n').count();
+            let mut starts = Vec::with_capacity(lines + 1);
+            starts.push(0);
+            starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
+            starts
+        })
     }
 
     /// 0-based line index of a byte offset.
     fn line_index(&self, offset: u32) -> usize {
-        match self.line_starts.binary_search(&offset) {
+        match self.line_starts().binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         }
@@ -55,7 +64,7 @@ impl SourceFile {
     pub fn line_col(&self, offset: u32) -> LineCol {
         let offset = self.clamp(offset);
         let li = self.line_index(offset);
-        let start = self.line_starts[li] as usize;
+        let start = self.line_starts()[li] as usize;
         let column = self.text[start..offset as usize].chars().count() as u32 + 1;
         LineCol {
             line: li as u32 + 1,
@@ -67,7 +76,7 @@ impl SourceFile {
     pub fn lsp_position(&self, offset: u32, utf16: bool) -> (u32, u32) {
         let offset = self.clamp(offset);
         let li = self.line_index(offset);
-        let start = self.line_starts[li] as usize;
+        let start = self.line_starts()[li] as usize;
         let prefix = &self.text[start..offset as usize];
         let col = if utf16 {
             prefix.encode_utf16().count()
@@ -79,11 +88,11 @@ impl SourceFile {
 
     /// Byte offset of a 0-based LSP position (UTF-16 or UTF-8 column); clamps to the line.
     pub fn offset_of_lsp(&self, line: u32, col: u32, utf16: bool) -> u32 {
-        let Some(&start) = self.line_starts.get(line as usize) else {
+        let Some(&start) = self.line_starts().get(line as usize) else {
             return self.text.len() as u32;
         };
         let end = self
-            .line_starts
+            .line_starts()
             .get(line as usize + 1)
             .map_or(self.text.len(), |&e| e as usize);
         let line_text = &self.text[start as usize..end];
@@ -103,23 +112,23 @@ impl SourceFile {
 
     /// The text of a 1-based line, without its line break.
     pub fn line_text(&self, line: u32) -> &str {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1) as usize) else {
+        let Some(&start) = self.line_starts().get(line.saturating_sub(1) as usize) else {
             return "";
         };
         let end = self
-            .line_starts
+            .line_starts()
             .get(line as usize)
             .map_or(self.text.len(), |&e| e as usize - 1);
         self.text[start as usize..end].trim_end_matches('\r')
     }
 
     pub fn line_count(&self) -> u32 {
-        self.line_starts.len() as u32
+        self.line_starts().len() as u32
     }
 
     /// Byte offset where a 1-based line starts.
     pub fn line_start(&self, line: u32) -> u32 {
-        self.line_starts
+        self.line_starts()
             .get(line.saturating_sub(1) as usize)
             .copied()
             .unwrap_or(self.text.len() as u32)
