@@ -341,11 +341,20 @@ fn unreachable_finding() -> Finding {
 
 /// Finds a node by identity: its path and the span of the key that holds it.
 pub fn find(root: &Node, target: &Node) -> Option<(Vec<Seg>, Option<Span>)> {
-    fn walk(n: &Node, target: *const Node, path: &mut Vec<Seg>) -> Option<Option<Span>> {
+    /// A step of the path being walked, borrowed: only the path found is made owned.
+    enum Step<'a> {
+        Key(&'a str),
+        Index(usize),
+    }
+    fn walk<'a>(
+        n: &'a Node,
+        target: *const Node,
+        path: &mut Vec<Step<'a>>,
+    ) -> Option<Option<Span>> {
         match &n.value {
             Value::Map(entries) => {
                 for e in entries {
-                    path.push(Seg::Key(e.key.to_string()));
+                    path.push(Step::Key(&e.key));
                     if std::ptr::eq(&e.value, target) {
                         return Some(Some(e.key_span));
                     }
@@ -358,7 +367,7 @@ pub fn find(root: &Node, target: &Node) -> Option<(Vec<Seg>, Option<Span>)> {
             }
             Value::Seq(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    path.push(Seg::Index(i));
+                    path.push(Step::Index(i));
                     if std::ptr::eq(item, target) {
                         return Some(None);
                     }
@@ -377,6 +386,13 @@ pub fn find(root: &Node, target: &Node) -> Option<(Vec<Seg>, Option<Span>)> {
     }
     let mut path = Vec::new();
     let key = walk(root, target, &mut path)?;
+    let path = path
+        .into_iter()
+        .map(|s| match s {
+            Step::Key(k) => Seg::Key(k.to_string()),
+            Step::Index(i) => Seg::Index(i),
+        })
+        .collect();
     Some((path, key))
 }
 
