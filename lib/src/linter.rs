@@ -418,6 +418,7 @@ impl Linter {
                 }
             } else {
                 file.documents.retain(|d| d.kind.is_flagger());
+                file.documents.shrink_to_fit();
             }
             if !retain.sources && !needs_lint(&file) {
                 release_source(&mut file);
