@@ -271,7 +271,10 @@ impl<'de> Visitor<'de> for Seed<'_, '_, '_> {
         })? {
             items.push(item);
         }
-        Ok(Node::new(Value::Seq(items), Span::default()))
+        Ok(Node::new(
+            Value::Seq(items.into_boxed_slice()),
+            Span::default(),
+        ))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
@@ -302,7 +305,10 @@ impl<'de> Visitor<'de> for Seed<'_, '_, '_> {
             });
         }
         last_wins(&mut entries);
-        Ok(Node::new(Value::Map(entries), Span::default()))
+        Ok(Node::new(
+            Value::Map(entries.into_boxed_slice()),
+            Span::default(),
+        ))
     }
 }
 

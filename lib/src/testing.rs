@@ -372,6 +372,17 @@ fn path_on_line(root: &Node, source: &SourceFile, line: u32) -> Option<Vec<Seg>>
 fn merge(base: &mut Node, frag: &Node) {
     match (&mut base.value, &frag.value) {
         (Value::Map(b), Value::Map(f)) => {
+            let mut grown = std::mem::take(b).into_vec();
+            merge_entries(&mut grown, f);
+            *b = grown.into_boxed_slice();
+        }
+        _ => *base = frag.clone(),
+    }
+}
+
+fn merge_entries(b: &mut Vec<Entry>, f: &[Entry]) {
+    {
+        {
             for fe in f {
                 if fe.value.as_str() == Some(REMOVE) {
                     b.retain(|e| e.key != fe.key);
@@ -390,7 +401,6 @@ fn merge(base: &mut Node, frag: &Node) {
                 }
             }
         }
-        _ => *base = frag.clone(),
     }
 }
 

@@ -45,8 +45,10 @@ pub enum Value {
     Int(i64),
     Float(f64),
     Str(Str),
-    Seq(Vec<Node>),
-    Map(Vec<Entry>),
+    // Boxed slices, not vectors: a tree is never grown once read, and without the capacity
+    // word the whole value fits in the string's 24 bytes (its spare byte holds the variant).
+    Seq(Box<[Node]>),
+    Map(Box<[Entry]>),
 }
 
 /// A value with the span it was read from.
@@ -98,6 +100,18 @@ impl Node {
             node = node.get(key)?;
         }
         Some(node)
+    }
+
+    /// Changes the entries of a mapping in place (a tree is stored at its final size, so the
+    /// entries become a vector for the change). `None` when this is not a mapping.
+    pub fn edit_entries<R>(&mut self, f: impl FnOnce(&mut Vec<Entry>) -> R) -> Option<R> {
+        let Value::Map(stored) = &mut self.value else {
+            return None;
+        };
+        let mut entries = std::mem::take(stored).into_vec();
+        let out = f(&mut entries);
+        *stored = entries.into_boxed_slice();
+        Some(out)
     }
 
     pub fn items(&self) -> &[Node] {
@@ -540,7 +554,7 @@ impl Builder {
                 start,
                 anchor,
             } => {
-                let items: Vec<Node> = self.items.drain(base..).collect();
+                let items: Box<[Node]> = self.items.drain(base..).collect();
                 let end = items.last().map_or(span.end, |n| n.span.end).max(start);
                 (Node::new(Value::Seq(items), Span::new(start, end)), anchor)
             }
@@ -561,7 +575,10 @@ impl Builder {
                     apply_merges(&mut entries, index, merges);
                 }
                 (
-                    Node::new(Value::Map(entries), Span::new(start, end)),
+                    Node::new(
+                        Value::Map(entries.into_boxed_slice()),
+                        Span::new(start, end),
+                    ),
                     anchor,
                 )
             }
@@ -891,6 +908,13 @@ mod tests {
         let s = parse_stream(text, &Budget::default());
         assert!(s.errors.is_empty(), "{:?}", s.errors);
         s.documents.into_iter().next().map(|d| d.root).unwrap()
+    }
+
+    #[test]
+    fn a_node_is_four_words() {
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert_eq!(std::mem::size_of::<Node>(), 32);
+        assert_eq!(std::mem::size_of::<Entry>(), 64);
     }
 
     #[test]

@@ -669,52 +669,55 @@ fn prepare(
     gvk: &WireGvk,
     namespace: Option<&str>,
 ) -> Result<(), (StatusCode, String)> {
-    let Value::Map(entries) = &mut root.value else {
-        return Ok(());
-    };
-    let typed = |entries: &[Entry], key: &str| {
-        entries
-            .iter()
-            .any(|e| e.key == key && e.value.as_str().is_some())
-    };
-    if !(typed(entries, "apiVersion") && typed(entries, "kind")) {
-        let api_version = if gvk.group.is_empty() {
-            gvk.version.to_string()
-        } else {
-            format!("{}/{}", gvk.group, gvk.version)
-        };
-        set(entries, "apiVersion", string(&api_version));
-        set(entries, "kind", string(&gvk.kind));
-    }
-    let meta = match entries.iter().position(|e| e.key == "metadata") {
-        Some(i) => &mut entries[i].value,
-        None => {
-            entries.push(Entry {
-                key: "metadata".into(),
-                key_span: Span::default(),
-                value: Node::new(Value::Map(Vec::new()), Span::default()),
-            });
-            let last = entries.len() - 1;
-            &mut entries[last].value
-        }
-    };
-    let Value::Map(meta) = &mut meta.value else {
-        return Err((
+    let not_an_object = || {
+        (
             StatusCode::BAD_REQUEST,
             "the body is not an AdmissionReview: request.object.metadata is not a JSON object"
                 .to_string(),
-        ));
+        )
     };
-    if let Some(ns) = namespace
-        && !meta.iter().any(|e| e.key == "namespace")
-    {
-        meta.push(Entry {
-            key: "namespace".into(),
-            key_span: Span::default(),
-            value: string(ns),
-        });
+    let done = root.edit_entries(|entries| {
+        let typed = |entries: &[Entry], key: &str| {
+            entries
+                .iter()
+                .any(|e| e.key == key && e.value.as_str().is_some())
+        };
+        if !(typed(entries, "apiVersion") && typed(entries, "kind")) {
+            let api_version = if gvk.group.is_empty() {
+                gvk.version.to_string()
+            } else {
+                format!("{}/{}", gvk.group, gvk.version)
+            };
+            set(entries, "apiVersion", string(&api_version));
+            set(entries, "kind", string(&gvk.kind));
+        }
+        let i = match entries.iter().position(|e| e.key == "metadata") {
+            Some(i) => i,
+            None => {
+                entries.push(Entry {
+                    key: "metadata".into(),
+                    key_span: Span::default(),
+                    value: Node::new(Value::Map(Box::default()), Span::default()),
+                });
+                entries.len() - 1
+            }
+        };
+        entries[i].value.edit_entries(|meta| {
+            if let Some(ns) = namespace
+                && !meta.iter().any(|e| e.key == "namespace")
+            {
+                meta.push(Entry {
+                    key: "namespace".into(),
+                    key_span: Span::default(),
+                    value: string(ns),
+                });
+            }
+        })
+    });
+    match done {
+        Some(None) => Err(not_an_object()),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn string(s: &str) -> Node {
