@@ -416,6 +416,10 @@ pub fn parse_stream(text: &str, budget: &Budget) -> Stream {
     // Suppression comments are found by a scan of the text; the parser only has to skip them.
     let mut options = granit_parser::Options::default();
     options.set_emit_comments(false);
+    // The parser counts nesting too (its scanner reads ahead, so it may notice first): the
+    // same limit, and the budget's message for both.
+    options.flow_nesting_limit = budget.max_depth;
+    options.block_nesting_limit = budget.max_depth;
     let mut parser = Parser::new_from_str_with_options(body, options);
     let shift = |s: Span| Span::new(s.start + bom as u32, s.end + bom as u32);
     while let Some(next) = parser.next_event() {
@@ -423,7 +427,13 @@ pub fn parse_stream(text: &str, budget: &Budget) -> Stream {
             Ok(ev) => ev,
             Err(e) => {
                 let at = shift(Span::empty(byte(e.marker())));
-                out.errors.push(refusal(e.info().to_string(), at));
+                let message = match e.kind() {
+                    granit_parser::ErrorKind::RecursionLimitExceeded => {
+                        format!("nesting deeper than {} levels", budget.max_depth)
+                    }
+                    _ => e.info().to_string(),
+                };
+                out.errors.push(refusal(message, at));
                 break;
             }
         };
@@ -1009,6 +1019,43 @@ mod tests {
         );
         // A line of exactly the limit, its newline aside, is fine.
         assert!(parse_stream("a: 1\nb: 34567\n", &budget).errors.is_empty());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_recursion() {
+        // Far deeper than any stack would survive if reading recursed.
+        let deep = format!("{}1{}", "[".repeat(200_000), "]".repeat(200_000));
+        let s = parse_stream(&deep, &Budget::GENEROUS);
+        assert!(s.documents.is_empty());
+        assert!(
+            s.errors[0]
+                .message
+                .contains("nesting deeper than 256 levels"),
+            "{:?}",
+            s.errors
+        );
+        let s = parse_stream(
+            &format!("{}1{}", "[".repeat(65), "]".repeat(65)),
+            &Budget::STRICT,
+        );
+        assert!(s.errors[0].message.contains("deeper than 64"));
+        let ok = format!("{}1{}", "[".repeat(64), "]".repeat(64));
+        assert!(parse_stream(&ok, &Budget::STRICT).errors.is_empty());
+    }
+
+    #[test]
+    fn documents_and_bytes_are_bounded() {
+        let many = "a: 1\n---\n".repeat(17);
+        let s = parse_stream(&many, &Budget::STRICT);
+        assert_eq!(s.documents.len(), 16);
+        assert!(s.errors[0].message.contains("more than 16 documents"));
+        let budget = Budget {
+            max_bytes: 10,
+            ..Budget::STRICT
+        };
+        let s = parse_stream("a: 1\nb: 2\nc: 3\n", &budget);
+        assert!(s.documents.is_empty());
+        assert!(s.errors[0].message.contains("over the limit of 10 bytes"));
     }
 
     #[test]
