@@ -106,16 +106,3 @@ fn lint_alias_bomb_stays_under_a_gib() {
     }
 }
 
-/// A document that is not an object and starts with a multi-byte character: its CL000 span is
-/// `start..start + 1` bytes (`collect` in lib/src/document.rs), inside the character. Output
-/// clamps it (end column = start column), but any `&text[span]` would panic.
-#[test]
-#[ignore = "open: a not-an-object span splits a multi-byte character (lib/src/document.rs)"]
-fn open_lint_not_an_object_span_on_a_character_boundary() {
-    let input =
-        bodies::repo().join("fuzz/regressions/open/lint/not-an-object-multibyte-start.yaml");
-    let data = std::fs::read(input).unwrap();
-    bodies::lint(&data);
-    // The language server meets it as often as `lint` does: the fuzzer found it there.
-    bodies::lsp_edit(&data);
-}

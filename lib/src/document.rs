@@ -190,7 +190,12 @@ pub fn read(source: Arc<SourceFile>, budget: &Budget) -> ParsedFile {
     }
     // A file with no Kubernetes object at all is some other YAML file: pass over it.
     if !documents.is_empty() {
-        for span in not_objects {
+        for mut span in not_objects {
+            // One character, not one byte: a span must never split a character.
+            if let Some(c) = source.text.get(span.start as usize..).and_then(|t| t.chars().next())
+            {
+                span.end = span.start + c.len_utf8() as u32;
+            }
             problems.push(Problem {
                 message:
                     "this document is not a Kubernetes object (a mapping with apiVersion and kind)"
