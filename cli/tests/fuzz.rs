@@ -105,4 +105,3 @@ fn lint_alias_bomb_stays_under_a_gib() {
         assert!(kib < 1 << 20, "peak resident memory {} MiB", kib >> 10);
     }
 }
-

@@ -192,7 +192,10 @@ pub fn read(source: Arc<SourceFile>, budget: &Budget) -> ParsedFile {
     if !documents.is_empty() {
         for mut span in not_objects {
             // One character, not one byte: a span must never split a character.
-            if let Some(c) = source.text.get(span.start as usize..).and_then(|t| t.chars().next())
+            if let Some(c) = source
+                .text
+                .get(span.start as usize..)
+                .and_then(|t| t.chars().next())
             {
                 span.end = span.start + c.len_utf8() as u32;
             }
