@@ -334,8 +334,8 @@ impl Seed<'_, '_, '_> {
     }
 }
 
-/// A key, borrowed from the text when it has no escapes.
-struct KeySeed;
+/// A key (or any string), borrowed from the text when it has no escapes.
+pub struct KeySeed;
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
     type Value = Cow<'de, str>;

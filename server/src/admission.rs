@@ -3,14 +3,13 @@
 //!
 //! Nothing here does I/O or calls the API server; tests and fuzzers call [`review`] directly.
 
-use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use axum::http::StatusCode;
 use canarylint::json;
-use canarylint::json::JsonTree;
+use canarylint::json::{JsonTree, KeySeed};
 use canarylint::model::Object;
 use canarylint::yaml::Entry;
 use canarylint::{Budget, Finding, Kind, Linter, Node, Severity, SourceFile, Span, Value};
@@ -179,7 +178,7 @@ struct IgnoredString;
 
 impl<'de> Deserialize<'de> for IgnoredString {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(Key).map(|_| IgnoredString)
+        d.deserialize_str(KeySeed).map(|_| IgnoredString)
     }
 }
 
@@ -224,7 +223,7 @@ impl<'de> Visitor<'de> for ReviewSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireReview, A::Error> {
         let (mut api_version, mut kind, mut request) = (None, None, None);
-        while let Some(key) = map.next_key_seed(Key)? {
+        while let Some(key) = map.next_key_seed(KeySeed)? {
             match &*key {
                 "apiVersion" => once(&mut api_version, "apiVersion", map.next_value()?)?,
                 "kind" => once(&mut kind, "kind", map.next_value()?)?,
@@ -275,7 +274,7 @@ impl<'de> Visitor<'de> for RequestSeed<'_> {
         let mut object = None;
         let mut old_object = None;
         let mut dry_run = None;
-        while let Some(key) = map.next_key_seed(Key)? {
+        while let Some(key) = map.next_key_seed(KeySeed)? {
             match &*key {
                 "uid" => once(&mut uid, "uid", map.next_value()?)?,
                 "kind" => once(&mut kind, "kind", map.next_value()?)?,
@@ -364,37 +363,6 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for Nullable<S> {
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<S::Value>, D::Error> {
         self.0.deserialize(d).map(Some)
-    }
-}
-
-/// A key, borrowed from the body when it has no escapes.
-struct Key;
-
-impl<'de> DeserializeSeed<'de> for Key {
-    type Value = Cow<'de, str>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Key {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Borrowed(v))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(v.to_string()))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(v))
     }
 }
 
