@@ -4,11 +4,12 @@ use std::io::Write;
 
 use canarylint::model::CanaryView;
 use canarylint::{Budget, Kind, Linter, Severity};
-use canarylint_plan::{plan, render_generated_yaml, render_human};
+use canarylint_plan::plan;
 
 use crate::args::{Format, PlanArgs};
 use crate::error::{CliError, Status};
 use crate::input::{self, Seen};
+use crate::output::plan::{render_generated_yaml, render_human};
 use crate::output::{self, human};
 
 pub fn run(args: &PlanArgs) -> Result<Status, CliError> {

@@ -1,11 +1,12 @@
 //! Printing results: readable reports ([`human`]), the JSON contract ([`json`]), and the
 //! formats CI systems read: [`sarif`] (code scanning), [`github`] (workflow annotations) and
-//! [`junit`] (test reports).
+//! [`junit`] (test reports); and the plan's timeline and YAML ([`plan`]).
 
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod plan;
 pub mod sarif;
 
 use std::io::IsTerminal as _;
