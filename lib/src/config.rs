@@ -6,7 +6,8 @@ use std::sync::Arc;
 use crate::rule::{RuleMeta, Severity};
 use crate::source::{LineCol, SourceFile};
 use crate::suppress::RuleSelector;
-use crate::yaml::{Budget, Node, Span, Value, parse_stream};
+use crate::tree::{Node, Span, Value};
+use crate::yaml::{Budget, parse_stream};
 
 /// The file name looked for, from the working directory upward.
 pub const CONFIG_FILE: &str = ".canarylint.yaml";

@@ -8,7 +8,7 @@ use crate::inventory::{Inventory, Lookup};
 use crate::model::{CanaryView, Location};
 use crate::rule::{RuleMeta, Severity};
 use crate::schema::{SchemaError, Seg, path_string};
-use crate::yaml::{Node, Span, Value};
+use crate::tree::{Node, Span, Value};
 
 /// Run-wide settings that change what Flagger would do.
 #[derive(Clone, Debug)]

@@ -6,7 +6,7 @@ use crate::document::ResourceRef;
 use crate::model::Location;
 use crate::rule::{RuleMeta, Severity};
 use crate::source::{LineCol, SourceFile};
-use crate::yaml::Span;
+use crate::tree::Span;
 
 /// A replacement of a byte range.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

@@ -21,6 +21,7 @@ pub mod schema;
 pub mod source;
 pub mod suggest;
 pub mod suppress;
+pub mod tree;
 pub mod yaml;
 
 #[cfg(feature = "testing")]
@@ -34,7 +35,8 @@ pub use inventory::{Coverage, Inventory, Lookup};
 pub use linter::{LintRun, Linter, Retain};
 pub use rule::{FixAvailability, Rule, RuleMeta, RuleMetadata, Severity};
 pub use source::{LineCol, SourceFile};
-pub use yaml::{Budget, Node, Span, Value};
+pub use tree::{Node, Span, Value};
+pub use yaml::Budget;
 
 /// Where the rule pages live; each rule's page is `<base>/<CODE>.md`.
 pub const DOCS_BASE_URL: &str = "https://github.com/canarylint/canarylint/blob/main/docs/rules";

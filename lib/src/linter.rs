@@ -256,7 +256,7 @@ impl Linter {
         &self,
         meta: &'static RuleMeta,
         file: &ParsedFile,
-        span: crate::yaml::Span,
+        span: crate::tree::Span,
         message: String,
         help: &str,
         doc: Option<&crate::document::Document>,
@@ -414,7 +414,7 @@ impl Linter {
             let count = file.documents.len();
             if retain.trees {
                 for doc in file.documents.iter_mut().filter(|d| !d.kind.is_flagger()) {
-                    doc.root = crate::yaml::Node::default();
+                    doc.root = crate::tree::Node::default();
                 }
             } else {
                 file.documents.retain(|d| d.kind.is_flagger());
@@ -445,7 +445,7 @@ impl Linter {
                 };
                 if !retain.trees {
                     for doc in &mut f.documents {
-                        doc.root = crate::yaml::Node::default();
+                        doc.root = crate::tree::Node::default();
                     }
                 }
                 if !retain.sources {

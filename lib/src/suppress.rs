@@ -1,7 +1,7 @@
 //! Suppression: the `canarylint.io/ignore` annotation and `# canarylint-ignore` comments.
 
 use crate::source::SourceFile;
-use crate::yaml::Span;
+use crate::tree::Span;
 
 /// The annotation a Canary carries to silence rules for itself.
 pub const IGNORE_ANNOTATION: &str = "canarylint.io/ignore";

@@ -13,7 +13,7 @@ use canarylint::context::{Provider, ProviderSource, Settings};
 use canarylint::document::Kind;
 use canarylint::inventory::{Inventory, Lookup};
 use canarylint::model::{AnalysisView, CanaryView, Field, PortRef, ServiceView};
-use canarylint::yaml::{Node, format_number};
+use canarylint::tree::{Node, format_number};
 
 /// The router a provider name selects (pkg/router/factory.go).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

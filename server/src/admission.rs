@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use canarylint::json;
 use canarylint::json::{JsonTree, KeySeed};
 use canarylint::model::Object;
-use canarylint::yaml::Entry;
+use canarylint::tree::Entry;
 use canarylint::{Budget, Finding, Kind, Linter, Node, Severity, SourceFile, Span, Value};
 use kube::core::admission::{AdmissionResponse, AdmissionReview, Operation};
 use kube::core::{DynamicObject, Status};

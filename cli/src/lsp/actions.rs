@@ -4,7 +4,7 @@
 //! possible, so formatting and comments stay as they were.
 
 use canarylint::suppress::{IGNORE_ANNOTATION, IGNORE_COMMENT};
-use canarylint::yaml::Entry;
+use canarylint::tree::Entry;
 use canarylint::{Applicability, Document, Edit, Finding, Node, ParsedFile, Span, Value};
 
 /// The rule that reports suppressions matching nothing.

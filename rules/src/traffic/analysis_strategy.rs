@@ -70,7 +70,7 @@ impl Rule for AnalysisStrategy {
     fn check(&self, cx: &mut Cx<'_, '_>) {
         let Some(canary) = cx.canary() else { return };
         let Some(a) = canary.analysis() else { return };
-        let mut present: Vec<&canarylint::yaml::Entry> =
+        let mut present: Vec<&canarylint::tree::Entry> =
             ["iterations", "stepWeight", "stepWeights"]
                 .iter()
                 .filter_map(|k| a.node.entry(k))

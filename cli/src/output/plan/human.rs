@@ -1,6 +1,6 @@
 //! The plan for people: a timeline that fits 80 columns, and a one-paragraph summary.
 
-use canarylint::yaml::format_number;
+use canarylint::tree::format_number;
 use canarylint_plan::duration::fmt_seconds;
 use canarylint_plan::{MetricKind, MetricPlan, NoteLevel, Plan, Stage, Step, StrategyKind};
 

@@ -2,7 +2,8 @@
 
 use serde_json::Value as J;
 
-use canarylint::yaml::{Value, resolve_plain};
+use canarylint::tree::Value;
+use canarylint::yaml::resolve_plain;
 use canarylint_plan::Plan;
 
 /// The generated objects as a YAML stream, one document per object Flagger writes, each
