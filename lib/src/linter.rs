@@ -265,21 +265,10 @@ impl Linter {
             Some(RuleLevel::Severity(s)) => s,
             _ => meta.severity,
         };
-        Finding {
-            rule: meta,
-            severity,
-            message,
-            help: Some(help.to_string()),
-            file: file.source.name.clone(),
-            span,
-            start: file.source.line_col(span.start),
-            end: file.source.line_col(span.end),
-            path: String::new(),
-            resource: doc.map(|d| d.resource(&self.settings.default_namespace)),
-            labels: Vec::new(),
-            related: Vec::new(),
-            fix: None,
-        }
+        Finding::new(meta, &file.source, span, message)
+            .with_severity(severity)
+            .with_help(help)
+            .with_resource(doc.map(|d| d.resource(&self.settings.default_namespace)))
     }
 
     /// Config `ignore` entries that silenced nothing in a whole run.
@@ -290,26 +279,15 @@ impl Linter {
         let mut out = Vec::new();
         for (entry, used) in self.config.ignore.iter().zip(&self.ignore_used) {
             if !used.load(std::sync::atomic::Ordering::Relaxed) {
-                let span = entry.span;
-                out.push(Finding {
-                    rule: meta,
-                    severity: meta.severity,
-                    message: format!(
-                        "ignore entry `{}` ({}) silences nothing in this run",
-                        entry.resource,
-                        entry.rules.items.join(", ")
-                    ),
-                    help: Some("remove the entry, or correct its resource pattern".into()),
-                    file: source.name.clone(),
-                    span,
-                    start: source.line_col(span.start),
-                    end: source.line_col(span.end),
-                    path: String::new(),
-                    resource: None,
-                    labels: Vec::new(),
-                    related: Vec::new(),
-                    fix: None,
-                });
+                let message = format!(
+                    "ignore entry `{}` ({}) silences nothing in this run",
+                    entry.resource,
+                    entry.rules.items.join(", ")
+                );
+                out.push(
+                    Finding::new(meta, source, entry.span, message)
+                        .with_help("remove the entry, or correct its resource pattern"),
+                );
             }
         }
         out
@@ -499,24 +477,12 @@ impl Linter {
         let span = doc.map_or_else(Default::default, |d| {
             d.root.entry("kind").map_or(d.span, |e| e.value.span)
         });
-        Finding {
-            rule: &INTERNAL_ERROR,
-            severity: Severity::Error,
-            message: format!("rule {} ({}) failed on this object", rule.code, rule.slug),
-            help: Some(
-                "this is a bug in canarylint; please report it with the file that triggers it"
-                    .into(),
-            ),
-            file: file.source.name.clone(),
-            span,
-            start: file.source.line_col(span.start),
-            end: file.source.line_col(span.end),
-            path: String::new(),
-            resource: doc.map(|d| d.resource(&self.settings.default_namespace)),
-            labels: Vec::new(),
-            related: Vec::new(),
-            fix: None,
-        }
+        let message = format!("rule {} ({}) failed on this object", rule.code, rule.slug);
+        Finding::new(&INTERNAL_ERROR, &file.source, span, message)
+            .with_help(
+                "this is a bug in canarylint; please report it with the file that triggers it",
+            )
+            .with_resource(doc.map(|d| d.resource(&self.settings.default_namespace)))
     }
 }
 
