@@ -2,12 +2,13 @@
 
 use std::cell::OnceCell;
 
-use crate::document::{Document, Kind, ParsedFile};
+use crate::document::{Document, Kind, ParsedFile, ResourceRef};
 use crate::finding::{Finding, Fix, Label, Related};
 use crate::inventory::{Inventory, Lookup};
 use crate::model::{CanaryView, Location};
 use crate::rule::{RuleMeta, Severity};
 use crate::schema::{SchemaError, Seg, path_string};
+use crate::source::SourceFile;
 use crate::tree::{Node, Span, Value};
 
 /// Run-wide settings that change what Flagger would do.
@@ -228,6 +229,40 @@ impl FileCx<'_, '_> {
             .map(|d| d.resource(&self.settings.default_namespace));
         let finding =
             Finding::new(self.rule, &self.file.source, span, message).with_resource(resource);
+        Report {
+            out: self.out,
+            finding: Some(finding),
+        }
+    }
+}
+
+/// A suppression that silenced nothing, handed to the rule that reports them.
+#[derive(Clone, Copy, Debug)]
+pub enum Unused<'a> {
+    /// Codes of a `# canarylint-ignore` comment that silenced nothing on `line`.
+    Comment { codes: &'a [&'a str], line: u32 },
+    /// Codes of an object's `canarylint.io/ignore` annotation that silenced nothing on it.
+    Annotation { codes: &'a [&'a str] },
+    /// An `ignore` entry of the configuration that silenced nothing in the whole run.
+    ConfigEntry {
+        resource: &'a str,
+        rules: &'a [String],
+    },
+}
+
+/// The context of a rule on one unused suppression: findings point at the suppression.
+pub struct SuppressionCx<'a, 'r> {
+    pub(crate) source: &'a SourceFile,
+    pub(crate) span: Span,
+    pub(crate) resource: Option<ResourceRef>,
+    pub(crate) rule: &'static RuleMeta,
+    pub(crate) out: &'r mut Vec<Finding>,
+}
+
+impl SuppressionCx<'_, '_> {
+    pub fn report<'c>(&'c mut self, message: impl Into<String>) -> Report<'c> {
+        let finding = Finding::new(self.rule, self.source, self.span, message)
+            .with_resource(self.resource.clone());
         Report {
             out: self.out,
             finding: Some(finding),
