@@ -3,6 +3,7 @@ use canarylint::{At, Cx, Rule, declare_rule};
 
 use super::is_builtin;
 use crate::helpers::num;
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -91,11 +92,11 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [],
+    kinds: [Canary],
 }
 
 impl Rule for NoTrafficForMetrics {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         if canary.skip_analysis().is_some_and(|s| s.value) {
             return;
         }
