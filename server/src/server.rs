@@ -132,6 +132,7 @@ impl Server {
             metrics: metrics.clone(),
             tls_ready: AtomicBool::new(true),
             serving: AtomicBool::new(true),
+            repeats: Default::default(),
         });
 
         let (fail_tx, failed) = watch::channel(None);
