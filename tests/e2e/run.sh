@@ -267,7 +267,13 @@ if [ "$n" = 2 ] && [ "$uids" = 2 ]; then
 else
   fail "a denied UPDATE: $n review lines, $uids uids (want 2 and 2)" "$(cat "$WORK/update-denials.log")"
 fi
-if grep -q '"attempt":' "$WORK/update-denials.log"; then :; fi
+if [ "$(grep -c '"repeat":false' "$WORK/update-denials.log")" = 1 ] && [ "$(sed -n 2p "$WORK/update-denials.log" | grep -c '"repeat":true')" = 1 ]; then
+  ok "the second call is logged as a repeat"
+else
+  fail "the second call is logged as a repeat" "$(cat "$WORK/update-denials.log")"
+fi
+repeated=$(metric "$MPORT_A" 'canarylint_webhook_repeated_reviews_total{operation="UPDATE",resource="canary",decision="deny"}')
+if [ "$repeated" = 1 ]; then ok "repeated_reviews_total counts it"; else fail "repeated_reviews_total = ${repeated:-absent}"; fi
 run k delete canary -n shop checkout
 expect_ok "deleting a broken Canary is never blocked"
 stop_webhook A
