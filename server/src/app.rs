@@ -67,6 +67,10 @@ pub fn router(app: Arc<App>, body_limit: usize, timeout: Duration) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(middleware::map_response_with_state(
+            app.clone(),
+            close_when_stopping,
+        ))
         .with_state(app)
 }
 
@@ -80,7 +84,24 @@ pub fn health_router(app: Arc<App>, timeout: Duration) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(middleware::map_response_with_state(
+            app.clone(),
+            close_when_stopping,
+        ))
         .with_state(app)
+}
+
+/// Once shutdown has begun, every answer asks the client to close its connection: a client
+/// that retires the connection itself never sends a request on one the server is closing
+/// (crate::server::SHUTDOWN_DRAIN). (HTTP/2 drops the header; it has GOAWAY for that.)
+async fn close_when_stopping(State(app): State<Arc<App>>, mut response: Response) -> Response {
+    if !app.serving.load(Ordering::Acquire) {
+        response.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 struct Inflight<'a>(&'a Metrics);

