@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod context;
+pub mod de;
 pub mod document;
 pub mod duration;
 pub mod edit;
