@@ -75,7 +75,10 @@ pub enum CheckFormat {
 #[command(
     after_help = "Exit status: 0 when no finding reaches the failing severity (error, or \
                         `failOn` in the configuration), 1 when one does, 2 on a usage error or \
-                        an input that cannot be read."
+                        an input that cannot be read. With --fix, the status is that of what \
+                        remains; with --diff, it is also 1 when there is something to fix; a \
+                        file that cannot be written gives 2.",
+    group(clap::ArgGroup::new("fixing").args(["fix", "diff"]).multiple(true))
 )]
 pub struct CheckArgs {
     /// Files or directories to lint, or `-` for standard input.
@@ -136,6 +139,37 @@ pub struct CheckArgs {
     #[cfg(feature = "serve")]
     #[arg(long, value_name = "CONTEXT", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub cluster: Option<String>,
+
+    /// Apply the safe fixes to the files, in place, then report what remains. Standard input
+    /// (`-`) is written, fixed, to standard output.
+    ///
+    /// Only the edited spans change: comments, key order, quoting and line ends stay as they
+    /// were. Files are linted again until no fix applies (at most 10 passes), and each file is
+    /// replaced at once (a temporary file in the same folder, then a rename).
+    #[arg(long, help_heading = "Fixes")]
+    pub fix: bool,
+
+    /// With --fix or --diff, also apply the fixes marked unsafe: they change what the Canary
+    /// does (a step weight, the strategy), so review them.
+    #[arg(long, help_heading = "Fixes", requires = "fixing")]
+    pub unsafe_fixes: bool,
+
+    /// Print what --fix would change as a unified diff on standard output, and change no file.
+    /// The report of what would remain goes to --output or standard error.
+    #[arg(long, help_heading = "Fixes")]
+    pub diff: bool,
+}
+
+impl CheckArgs {
+    /// What to do with the fixes the findings carry, if anything.
+    pub fn fix_mode(&self) -> Option<crate::fix::Mode> {
+        use crate::fix::Mode;
+        match (self.diff, self.fix) {
+            (true, _) => Some(Mode::Diff),
+            (false, true) => Some(Mode::Write),
+            (false, false) => None,
+        }
+    }
 }
 
 /// Options of `canarylint rules`.

@@ -29,6 +29,9 @@ pub struct Seen {
 #[derive(Debug, Default)]
 pub struct Inputs {
     pub sources: Vec<Arc<SourceFile>>,
+    /// Where each source was read from, in the order of `sources`: `None` for standard input.
+    /// Display names may be lossy; these are the paths to write back to.
+    pub paths: Vec<Option<PathBuf>>,
     pub errors: Vec<CliError>,
 }
 
@@ -48,6 +51,7 @@ pub fn collect(paths: &[PathBuf], seen: &mut Seen) -> Inputs {
         Ready(Result<Arc<SourceFile>, CliError>),
         Files(Vec<Pending>),
     }
+    type Read = (Result<Arc<SourceFile>, CliError>, Option<PathBuf>);
     let mut slots = Vec::new();
     for arg in paths {
         if arg.as_os_str() == "-" {
@@ -84,16 +88,19 @@ pub fn collect(paths: &[PathBuf], seen: &mut Seen) -> Inputs {
 
     let mut inputs = Inputs::default();
     for slot in slots {
-        let results = match slot {
-            Slot::Ready(r) => vec![r],
+        let results: Vec<Read> = match slot {
+            Slot::Ready(r) => vec![(r, None)],
             Slot::Files(files) => files
                 .into_par_iter()
-                .map(|p| read_file(&p.path, p.display))
+                .map(|p| (read_file(&p.path, p.display), Some(p.path)))
                 .collect(),
         };
-        for r in results {
+        for (r, path) in results {
             match r {
-                Ok(s) => inputs.sources.push(s),
+                Ok(s) => {
+                    inputs.sources.push(s);
+                    inputs.paths.push(path);
+                }
                 Err(e) => inputs.errors.push(e),
             }
         }

@@ -8,6 +8,7 @@ pub mod args;
 pub mod commands;
 pub mod docs;
 pub mod error;
+pub mod fix;
 pub mod input;
 #[cfg(feature = "lsp")]
 pub mod lsp;

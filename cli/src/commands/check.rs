@@ -14,6 +14,7 @@ use canarylint::{Budget, LintRun, Linter, Severity};
 
 use crate::args::{CheckArgs, CheckFormat};
 use crate::error::{CliError, Status};
+use crate::fix;
 use crate::input::{self, Seen};
 use crate::output::{self, Summary, github, human, json, junit, sarif};
 
@@ -85,12 +86,37 @@ fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
             base.set_coverage(kind, canarylint::Coverage::All);
         }
     }
-    let run = linter.lint_sources_with(base, inputs.sources, context.sources, &Budget::GENEROUS);
+    let (run, fixed) = match args.fix_mode() {
+        None => (
+            linter.lint_sources_with(base, inputs.sources, context.sources, &Budget::GENEROUS),
+            None,
+        ),
+        Some(mode) => {
+            let lint = |sources| {
+                linter.lint_sources_with(
+                    base.clone(),
+                    sources,
+                    context.sources.clone(),
+                    &Budget::GENEROUS,
+                )
+            };
+            let options = fix::Options {
+                mode,
+                unsafe_fixes: args.unsafe_fixes,
+            };
+            let outcome = fix::run(inputs.sources, &inputs.paths, options, &lint)?;
+            (outcome.run, Some(outcome.done))
+        }
+    };
 
-    let summary = Summary::of(&run);
-    let status = if unreadable {
+    let mut summary = Summary::of(&run);
+    summary.fixes = fixed.map(|d| d.counts);
+    let stdout_taken = fixed.is_some_and(|d| d.stdout_taken);
+    let status = if unreadable || fixed.is_some_and(|d| d.write_failed) {
         Status::Error
-    } else if run.findings.iter().any(|f| f.severity >= fail_on) {
+    } else if run.findings.iter().any(|f| f.severity >= fail_on)
+        || fixed.is_some_and(|d| d.would_change)
+    {
         Status::Findings
     } else {
         Status::Clean
@@ -117,8 +143,23 @@ fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
                     path: path.clone(),
                     source,
                 })?;
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "{}", summary.line()).and_then(|()| out.flush())
+            if stdout_taken {
+                let mut err = std::io::stderr().lock();
+                writeln!(err, "{}", summary.line()).and_then(|()| err.flush())
+            } else {
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "{}", summary.line()).and_then(|()| out.flush())
+            }
+        }
+        // Standard output holds the fixed stream or the diff: the report goes to stderr.
+        None if stdout_taken => {
+            let mut err = std::io::stderr().lock();
+            let color = output::use_color_on(&std::io::stderr());
+            let written = report.write(&mut err, args.format, args.quiet, color);
+            if args.format != CheckFormat::Human && written.is_ok() {
+                let _ = writeln!(err, "{}", summary.line());
+            }
+            written
         }
         None => {
             let mut out = std::io::stdout().lock();

@@ -9,7 +9,6 @@ pub mod junit;
 pub mod plan;
 pub mod sarif;
 
-use std::io::IsTerminal as _;
 use std::path::{Component, Path};
 
 use canarylint::{LintRun, Severity};
@@ -24,6 +23,10 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
+    /// With `--fix` or `--diff`: what was (or would be) fixed. The summary line then says
+    /// what is left; the JSON summary keeps its shape.
+    #[serde(skip)]
+    pub fixes: Option<crate::fix::Counts>,
 }
 
 impl Summary {
@@ -59,8 +62,12 @@ impl Summary {
         } else {
             counts.join(", ")
         };
+        let (fixes, left) = match &self.fixes {
+            Some(c) => (format!("{}; ", c.phrase()), " left"),
+            None => (String::new(), ""),
+        };
         format!(
-            "{problems} in {} ({})",
+            "{fixes}{problems}{left} in {} ({})",
             plural(self.files, "file"),
             plural(self.documents, "document")
         )
@@ -78,8 +85,13 @@ pub fn plural(n: usize, word: &str) -> String {
 
 /// Whether to colour output: stdout is a terminal and `NO_COLOR` is not set.
 pub fn use_color() -> bool {
+    use_color_on(&std::io::stdout())
+}
+
+/// Whether to colour what goes to `stream`: it is a terminal and `NO_COLOR` is not set.
+pub fn use_color_on(stream: &impl std::io::IsTerminal) -> bool {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    !no_color && std::io::stdout().is_terminal()
+    !no_color && stream.is_terminal()
 }
 
 /// A finding's file as CI systems want it: relative to `cwd` when it is inside it, with
@@ -157,6 +169,7 @@ mod tests {
             errors: 3,
             warnings: 1,
             infos: 2,
+            ..Summary::default()
         };
         assert_eq!(
             s.line(),
@@ -175,5 +188,17 @@ mod tests {
             ..Summary::default()
         };
         assert_eq!(one.line(), "1 info in 2 files (0 documents)");
+        let fixed = Summary {
+            fixes: Some(crate::fix::Counts {
+                fixed: 2,
+                unsafe_left: 1,
+                dry_run: false,
+            }),
+            ..s
+        };
+        assert_eq!(
+            fixed.line(),
+            "fixed 2 findings (1 more with --unsafe-fixes); 3 errors, 1 warning, 2 infos left in 12 files (40 documents)"
+        );
     }
 }
