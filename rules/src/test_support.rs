@@ -1,6 +1,11 @@
 //! Runs a rule's inline cases and snapshots its rendered fail cases.
+//!
+//! For a rule that offers fixes, the fail cases' full texts are snapshotted as well
+//! (`<CODE>_<slug>.fix-cases.snap`, each case after a `=== fail case N ===` line): the
+//! command line's tests read them to check that `check --fix` fixes every case exactly as
+//! the language server's quick fixes do.
 
-use canarylint::Rule;
+use canarylint::{FixAvailability, Rule};
 
 pub fn check(rule: &'static dyn Rule, pass: &[&str], fail: &[&str]) {
     let snapshot = canarylint::testing::run_cases(rule, crate::ALL, pass, fail);
@@ -11,6 +16,17 @@ pub fn check(rule: &'static dyn Rule, pass: &[&str], fail: &[&str]) {
         omit_expression => true,
     }, {
         insta::assert_snapshot!(format!("{}_{}", meta.code, meta.slug), snapshot);
+        if meta.fix != FixAvailability::None {
+            let cases: String = fail
+                .iter()
+                .enumerate()
+                .map(|(i, case)| {
+                    let text = canarylint::testing::prepare(case).text;
+                    format!("=== fail case {i} ===\n{text}")
+                })
+                .collect();
+            insta::assert_snapshot!(format!("{}_{}.fix-cases", meta.code, meta.slug), cases);
+        }
     });
 }
 

@@ -160,7 +160,11 @@ fn add_severity(cx: &Cx<'_, '_>, alert: &Node) -> Option<Fix> {
         title: "add severity: info".into(),
         edits: vec![Edit {
             span: Span::empty(first.key_span.start),
-            replacement: format!("severity: info\n{}", " ".repeat(prefix.chars().count())),
+            replacement: format!(
+                "severity: info{}{}",
+                canarylint::edit::newline(text),
+                " ".repeat(prefix.chars().count())
+            ),
         }],
         applicability: Applicability::Unsafe,
     })

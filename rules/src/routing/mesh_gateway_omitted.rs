@@ -115,12 +115,12 @@ fn add_mesh(cx: &Cx<'_, '_>, list: &canarylint::Node) -> Option<Fix> {
             .map_or(0, |i| i + 1);
         let dash = text[line_start..last.span.start as usize].rfind('-')? + line_start;
         let indent = &text[line_start..dash];
-        let line_end = text[last.span.end as usize..]
-            .find('\n')
-            .map_or(text.len(), |i| last.span.end as usize + i);
+        // Before the line's break (`\r\n` too), and with the file's own break.
+        let line_end = canarylint::edit::line_end(text, last.span.end as usize);
+        let nl = canarylint::edit::newline(text);
         Edit {
             span: Span::empty(line_end as u32),
-            replacement: format!("\n{indent}- mesh"),
+            replacement: format!("{nl}{indent}- mesh"),
         }
     };
     Some(Fix {

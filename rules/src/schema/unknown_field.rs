@@ -93,10 +93,15 @@ impl Rule for UnknownField {
                 } else {
                     format!("{parent}.{name}")
                 };
+                // A rename onto a key the mapping already has would make a duplicate key,
+                // which the API server refuses: no fix then.
+                let free = |key: &str| e.node.entry(key).is_none();
                 if full == "spec.canaryAnalysis" {
-                    cx.report(At::Key(&entry.value), "`spec.canaryAnalysis` is no longer part of the Canary API: the API server drops it, and the Canary has no `analysis`")
-                        .help("rename `canaryAnalysis` to `analysis`")
-                        .fix(rename(entry.key_span, "analysis"));
+                    let r = cx.report(At::Key(&entry.value), "`spec.canaryAnalysis` is no longer part of the Canary API: the API server drops it, and the Canary has no `analysis`")
+                        .help("rename `canaryAnalysis` to `analysis`");
+                    if free("analysis") {
+                        r.fix(rename(entry.key_span, "analysis"));
+                    }
                     continue;
                 }
                 let suggestion = did_you_mean(name, valid.iter().map(String::as_str));
@@ -110,9 +115,12 @@ impl Rule for UnknownField {
                     format!("unknown field `{name}` in {place}: the API server drops it"),
                 );
                 r = match suggestion {
-                    Some(s) => r
+                    Some(s) if free(s) => r
                         .help(format!("did you mean `{s}`?"))
                         .fix(rename(entry.key_span, s)),
+                    Some(s) => r.help(format!(
+                        "did you mean `{s}`? It is already set here: remove `{name}`"
+                    )),
                     None if is_misplaced_hook_field(&e.path, name) => r.help(format!(
                         "`{name}` belongs under the webhook's `metadata`; indent it one level deeper"
                     )),
@@ -162,6 +170,12 @@ mod tests {
                 "
                 spec:
                   analysis:
+                    maxweight: 50 # error: CL002
+                ",
+                "
+                spec:
+                  analysis:
+                    maxWeight: __remove__
                     maxweight: 50 # error: CL002
                 ",
                 "
