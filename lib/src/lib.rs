@@ -28,7 +28,7 @@ pub mod yaml;
 pub mod testing;
 
 pub use config::Config;
-pub use context::{At, Cx, FileCx, Provider, ProviderSource, Settings};
+pub use context::{At, Cx, FileCx, Provider, ProviderSource, Router, Settings};
 pub use document::{Document, Kind, ParsedFile, ResourceRef, read};
 pub use finding::{Applicability, Edit, Finding, FindingReport, Fix};
 pub use inventory::{Coverage, Inventory, Lookup};

@@ -125,7 +125,7 @@ impl Rule for RetryOnInvalid {
             return;
         };
         let istio = provider.is_istio();
-        if !(istio || provider.name == "contour") {
+        if !(istio || provider.router() == canarylint::Router::Contour) {
             return;
         }
         let Some(service) = canary.service() else {

@@ -84,7 +84,10 @@ impl Rule for MatchWithoutIterations {
         if !a.has_match() || a.iterations().is_some_and(|i| i.value > 0.0) {
             return;
         }
-        if cx.provider().is_some_and(|p| p.name == "kubernetes") {
+        if cx
+            .provider()
+            .is_some_and(|p| p.router() == canarylint::Router::Kubernetes)
+        {
             return;
         }
         let Some(m) = a.match_() else { return };

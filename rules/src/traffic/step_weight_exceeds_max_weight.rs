@@ -79,6 +79,9 @@ impl Rule for StepWeightExceedsMaxWeight {
     fn check(&self, cx: &mut Cx<'_, '_>) {
         let Some(canary) = cx.canary() else { return };
         let Some(a) = canary.analysis() else { return };
+        if super::weights_unused(cx) {
+            return;
+        }
         let mut out_of_range = false;
         for (name, f) in [
             ("maxWeight", a.max_weight()),

@@ -70,6 +70,9 @@ impl Rule for StepWeightsNotIncreasing {
     fn check(&self, cx: &mut Cx<'_, '_>) {
         let Some(canary) = cx.canary() else { return };
         let Some(a) = canary.analysis() else { return };
+        if super::weights_unused(cx) {
+            return;
+        }
         let Some((_, weights)) = a.step_weights() else {
             return;
         };

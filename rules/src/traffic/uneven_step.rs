@@ -78,6 +78,9 @@ impl Rule for UnevenStep {
     fn check(&self, cx: &mut Cx<'_, '_>) {
         let Some(canary) = cx.canary() else { return };
         let Some(a) = canary.analysis() else { return };
+        if super::weights_unused(cx) {
+            return;
+        }
         if a.iterations().is_some_and(|i| i.value > 0.0) || a.step_weights().is_some() {
             return;
         }
