@@ -115,7 +115,10 @@ impl Provider {
 
     /// Either Gateway API router (`gatewayapi:v1…`, `gatewayapi:v1beta1…`).
     pub fn is_gateway_api(&self) -> bool {
-        matches!(self.router(), Router::GatewayApiV1 | Router::GatewayApiV1beta1)
+        matches!(
+            self.router(),
+            Router::GatewayApiV1 | Router::GatewayApiV1beta1
+        )
     }
 }
 
