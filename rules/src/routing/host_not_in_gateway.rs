@@ -1,7 +1,7 @@
 use canarylint::model::Object;
 use canarylint::{At, Cx, Kind, Lookup, Rule, declare_rule};
 
-use super::{GatewayRef, is_cluster_internal, offered_hosts, resolve_gateway};
+use super::{GatewayRef, is_cluster_internal, offered_hosts, resolve_gateways};
 use crate::helpers::hosts_overlap;
 
 declare_rule! {
@@ -126,8 +126,9 @@ impl Rule for HostNotInGateway {
         let ns = cx.namespace();
         let mut gateways: Vec<&Object> = Vec::new();
         let mut mesh = false;
-        for g in service.gateways() {
-            match resolve_gateway(g.value, ns) {
+        let entries: Vec<&str> = service.gateways().iter().map(|g| g.value).collect();
+        for resolved in resolve_gateways(&entries, ns) {
+            match resolved {
                 GatewayRef::Mesh => mesh = true,
                 GatewayRef::Invalid(_) => {}
                 GatewayRef::Named {
