@@ -29,6 +29,7 @@ pub static ALL: &[&dyn Rule] = &[
     &schema::DuplicateTarget,
     &schema::DuplicateName,
     &schema::UnusedSuppression,
+    &schema::RemovedApiVersion,
     &routing::UnresolvedReference,
     &routing::GatewayNotFound,
     &routing::HostNotInGateway,

@@ -93,6 +93,10 @@ impl Rule for UnknownField {
                 } else {
                     format!("{parent}.{name}")
                 };
+                // An old apiVersion is CL008's, which names the whole migration.
+                if full == "spec.canaryAnalysis" && super::old_api_version(cx).is_some() {
+                    continue;
+                }
                 if full == "spec.canaryAnalysis" {
                     cx.report(At::Key(&entry.value), "`spec.canaryAnalysis` is no longer part of the Canary API: the API server drops it, and the Canary has no `analysis`")
                         .help("rename `canaryAnalysis` to `analysis`")
@@ -116,8 +120,16 @@ impl Rule for UnknownField {
                     None if is_misplaced_hook_field(&e.path, name) => r.help(format!(
                         "`{name}` belongs under the webhook's `metadata`; indent it one level deeper"
                     )),
-                    None if valid.is_empty() => r.help("remove it"),
-                    None => r.help(format!("remove it; fields allowed here: {}", valid.join(", "))),
+                    None => match home_of(kind, &e.path, name) {
+                        Some(home) => r.help(format!(
+                            "`{name}` is a field of `{home}`, not of {place}: move it there"
+                        )),
+                        None if valid.is_empty() => r.help("remove it"),
+                        None => r.help(format!(
+                            "remove it; fields allowed here: {}",
+                            valid.join(", ")
+                        )),
+                    },
                 };
                 drop(r);
             }
@@ -134,6 +146,58 @@ fn rename(span: canarylint::Span, to: &str) -> Fix {
         }],
         applicability: Applicability::Unsafe,
     }
+}
+
+/// Where the schema defines a field of this name when it is not allowed at `path`: the
+/// definition nearest to `path` (sharing the longest prefix with it), as a dotted path with
+/// `[]` for list items.
+fn home_of(kind: canarylint::Kind, path: &[Seg], name: &str) -> Option<String> {
+    let root = canarylint::schema::schema_at(kind, &[])?;
+    let here: Vec<String> = path
+        .iter()
+        .map(|s| match s {
+            Seg::Key(k) => k.clone(),
+            Seg::Index(_) => "[]".to_string(),
+        })
+        .collect();
+    let mut found: Vec<Vec<String>> = Vec::new();
+    let mut stack: Vec<(&serde_json::Value, Vec<String>)> = vec![(root, Vec::new())];
+    while let Some((s, at)) = stack.pop() {
+        if at.len() > 8 {
+            continue;
+        }
+        if let Some(props) = s.get("properties").and_then(serde_json::Value::as_object) {
+            for (k, v) in props {
+                if k == name && at != here {
+                    found.push(at.clone());
+                }
+                let mut next = at.clone();
+                next.push(k.clone());
+                stack.push((v, next));
+            }
+        }
+        if let Some(items) = s.get("items") {
+            let mut next = at.clone();
+            next.push("[]".to_string());
+            stack.push((items, next));
+        }
+    }
+    let shared = |p: &Vec<String>| p.iter().zip(&here).take_while(|(a, b)| a == b).count();
+    let best = found
+        .into_iter()
+        .max_by_key(|p| (shared(p), std::cmp::Reverse(p.len())))?;
+    let mut out = String::new();
+    for seg in best {
+        if seg == "[]" {
+            out.push_str("[]");
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&seg);
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// `cmd` or `type` written beside a webhook's fields instead of inside `metadata` (flagger#863).
@@ -163,6 +227,12 @@ mod tests {
                 spec:
                   analysis:
                     maxweight: 50 # error: CL002
+                ",
+                // A known field in the wrong place: help names where it belongs.
+                "
+                spec:
+                  analysis:
+                    skipAnalysis: true # error: CL002
                 ",
                 "
                 spec:
