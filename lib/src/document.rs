@@ -21,12 +21,16 @@ pub enum Kind {
     HorizontalPodAutoscaler,
     ScaledObject,
     PeerAuthentication,
+    /// An Istio VirtualService (`networking.istio.io`).
+    VirtualService,
+    /// A Gateway API HTTPRoute.
+    HttpRoute,
     Other,
 }
 
 impl Kind {
     /// Every kind canarylint knows (all but `Other`).
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Canary,
         Kind::MetricTemplate,
         Kind::AlertProvider,
@@ -39,6 +43,8 @@ impl Kind {
         Kind::HorizontalPodAutoscaler,
         Kind::ScaledObject,
         Kind::PeerAuthentication,
+        Kind::VirtualService,
+        Kind::HttpRoute,
     ];
 
     /// Classifies by API group and kind.
@@ -57,6 +63,8 @@ impl Kind {
             ("autoscaling", "HorizontalPodAutoscaler") => Kind::HorizontalPodAutoscaler,
             ("keda.sh", "ScaledObject") => Kind::ScaledObject,
             ("security.istio.io", "PeerAuthentication") => Kind::PeerAuthentication,
+            ("networking.istio.io", "VirtualService") => Kind::VirtualService,
+            ("gateway.networking.k8s.io", "HTTPRoute") => Kind::HttpRoute,
             _ => Kind::Other,
         }
     }
@@ -84,6 +92,8 @@ impl Kind {
             Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
             Kind::ScaledObject => "ScaledObject",
             Kind::PeerAuthentication => "PeerAuthentication",
+            Kind::VirtualService => "VirtualService",
+            Kind::HttpRoute => "HTTPRoute",
             Kind::Other => "object",
         }
     }

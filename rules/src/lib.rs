@@ -41,6 +41,7 @@ pub static ALL: &[&dyn Rule] = &[
     &routing::HostnameNotInListener,
     &routing::RoutingFieldIgnored,
     &routing::VirtualserviceRejected,
+    &routing::RouteNameConflict,
     &traffic::StepWeightExceedsMaxWeight,
     &traffic::MirrorWithStepWeight,
     &traffic::MirrorUnsupported,

@@ -49,8 +49,16 @@ pub enum ObjectData {
     Scaler(ScalerInfo),
     PeerAuthentication(PeerAuthenticationInfo),
     Canary(CanaryInfo),
+    Route(RouteInfo),
     #[default]
     Plain,
+}
+
+/// A VirtualService or HTTPRoute: who owns it.
+#[derive(Clone, Debug, Default)]
+pub struct RouteInfo {
+    /// `metadata.ownerReferences[].kind`: Flagger's own routes name `Canary`.
+    pub owner_kinds: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -274,6 +282,15 @@ impl Object {
                     .map(str::to_string),
                 has_selector: spec.and_then(|s| s.get("selector")).is_some(),
             }),
+            Kind::VirtualService | Kind::HttpRoute => ObjectData::Route(RouteInfo {
+                owner_kinds: root
+                    .at(&["metadata", "ownerReferences"])
+                    .map(Node::items)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|o| o.get("kind").and_then(Node::as_str).map(str::to_string))
+                    .collect(),
+            }),
             Kind::Canary => {
                 let t = spec.and_then(|s| s.get("targetRef"));
                 let s = |k: &str| {
@@ -349,6 +366,13 @@ impl Object {
             _ => None,
         }
     }
+    pub fn as_route(&self) -> Option<&RouteInfo> {
+        match &self.data {
+            ObjectData::Route(r) => Some(r),
+            _ => None,
+        }
+    }
+
     pub fn as_canary(&self) -> Option<&CanaryInfo> {
         match &self.data {
             ObjectData::Canary(c) => Some(c),
