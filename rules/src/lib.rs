@@ -62,6 +62,7 @@ pub static ALL: &[&dyn Rule] = &[
     &workload::TargetApiVersion,
     &workload::PortDiscoveryNameClash,
     &workload::ProviderRequirement,
+    &workload::HookUrlWrongService,
     &analysis::UnknownBuiltinMetric,
     &analysis::MetricWithoutThreshold,
     &analysis::ThresholdRangeInvalid,

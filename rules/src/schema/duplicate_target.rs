@@ -183,7 +183,9 @@ spec:
             // Same name, other namespace.
             format!(
                 "spec:\n  service:\n    port: 9898\n{}",
-                other("podinfo-v2", "podinfo", "").replace("namespace: test", "namespace: prod")
+                other("podinfo-v2", "podinfo", "")
+                    .replace("namespace: test", "namespace: prod")
+                    .replace("-canary.test:", "-canary.prod:")
             ),
         ];
         let fail = [format!(
