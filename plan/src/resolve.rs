@@ -1357,7 +1357,7 @@ fn strategy(
     if n > 0 && eff.has_match() {
         out.reason(
             "spec.analysis.iterations",
-            format!("{n} with analysis.match: A/B testing, {n} checks while matching requests go to the canary"),
+            format!("{n} with analysis.match: A/B testing, {} while matching requests go to the canary", count(n, "check")),
         );
         out.reason(
             "spec.analysis.match",
@@ -1365,7 +1365,7 @@ fn strategy(
         );
         return StrategyInfo {
             kind: StrategyKind::AbTesting,
-            name: format!("A/B testing, {n} iterations of {interval}"),
+            name: format!("A/B testing, {} of {interval}", count(n, "iteration")),
             weights: None,
             mirroring: None,
             session_affinity: false,
@@ -1377,7 +1377,7 @@ fn strategy(
         if !forced {
             out.reason(
                 "spec.analysis.iterations",
-                format!("{iterations_written} without analysis.match: Blue/Green, {n} checks of the canary before live traffic switches"),
+                format!("{iterations_written} without analysis.match: Blue/Green, {} of the canary before live traffic switches", count(n, "check")),
             );
         }
         if mirrored {
@@ -1396,7 +1396,8 @@ fn strategy(
                 StrategyKind::BlueGreen
             },
             name: format!(
-                "Blue/Green, {n} iterations of {interval}{}",
+                "Blue/Green, {} of {interval}{}",
+                count(n, "iteration"),
                 if mirrored {
                     " with traffic mirroring"
                 } else {
@@ -1514,5 +1515,15 @@ fn strategy(
         mirroring,
         session_affinity: sa_on,
         skip_analysis: eff.skip_analysis,
+    }
+}
+
+/// `1 iteration`, `10 iterations`.
+fn count(n: i64, noun: &str) -> String {
+
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }

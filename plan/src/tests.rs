@@ -664,3 +664,29 @@ fn renders_fit_80_columns_and_yaml_reads_back() {
         "{s}"
     );
 }
+
+#[test]
+fn one_iteration_is_singular() {
+    let bg = plan_of(&canary("istio", &[], &["iterations: 1"]));
+    assert_eq!(bg.strategy.name, "Blue/Green, 1 iteration of 1m");
+    let text = canary(
+        "istio",
+        &[],
+        &[
+            "iterations: 1",
+            "match:",
+            "  - headers:",
+            "      x-canary:",
+            "        exact: insider",
+        ],
+    );
+    let ab = plan_of(&text);
+    assert_eq!(ab.strategy.name, "A/B testing, 1 iteration of 1m");
+    assert!(
+        ab.reasons.iter().any(|r| r.text.contains("A/B testing, 1 check ")),
+        "{:?}",
+        ab.reasons
+    );
+    let ten = plan_of(&canary("istio", &[], &["iterations: 10"]));
+    assert_eq!(ten.strategy.name, "Blue/Green, 10 iterations of 1m");
+}
