@@ -26,24 +26,6 @@ pub(crate) enum Router {
     Other,
 }
 
-/// Providers in the CRD enum that select a router other than Istio.
-const KNOWN_OTHER: &[&str] = &[
-    "apisix",
-    "appmesh",
-    "appmesh:v1beta2",
-    "contour",
-    "gloo",
-    "kuma",
-    "linkerd",
-    "nginx",
-    "osm",
-    "skipper",
-    "smi:v1alpha1",
-    "smi:v1alpha2",
-    "smi:v1alpha3",
-    "traefik",
-];
-
 #[derive(Clone, Debug)]
 pub(crate) struct SessionAffinity {
     pub cookie_name: String,
@@ -301,18 +283,15 @@ pub(crate) fn resolve(
 
     // Provider and router.
     let provider = Provider::resolve(canary, settings);
-    let router = if provider.name == "istio" {
-        Router::Istio
-    } else if provider.name.starts_with("gatewayapi") {
-        Router::GatewayApi
-    } else if provider.name == "kubernetes" {
-        Router::Kubernetes
-    } else if provider.name == "knative" {
-        Router::Knative
-    } else if KNOWN_OTHER.contains(&provider.name.as_str()) {
-        Router::Other
-    } else {
-        Router::Istio
+    // The router Flagger builds for the string (pkg/router/factory.go, `MeshRouter`).
+    let router = match provider.router() {
+        canarylint::Router::Istio => Router::Istio,
+        canarylint::Router::GatewayApiV1 | canarylint::Router::GatewayApiV1beta1 => {
+            Router::GatewayApi
+        }
+        canarylint::Router::Kubernetes => Router::Kubernetes,
+        canarylint::Router::Knative => Router::Knative,
+        _ => Router::Other,
     };
     if router == Router::Istio && provider.name != "istio" {
         out.default(
