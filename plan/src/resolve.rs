@@ -1336,7 +1336,10 @@ fn strategy(
     if n > 0 && eff.has_match() {
         out.reason(
             "spec.analysis.iterations",
-            format!("{n} with analysis.match: A/B testing, {} while matching requests go to the canary", count(n, "check")),
+            format!(
+                "{n} with analysis.match: A/B testing, {} while matching requests go to the canary",
+                count(n, "check")
+            ),
         );
         out.reason(
             "spec.analysis.match",
@@ -1499,7 +1502,6 @@ fn strategy(
 
 /// `1 iteration`, `10 iterations`.
 fn count(n: i64, noun: &str) -> String {
-
     if n == 1 {
         format!("1 {noun}")
     } else {

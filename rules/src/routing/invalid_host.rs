@@ -145,8 +145,7 @@ pub fn host_problem(host: &str) -> Option<(String, String)> {
     None
 }
 
-const UPPER_CASE: &str =
-    "has upper-case letters: istiod compares hosts byte for byte, so it never binds to a lower-case Gateway host";
+const UPPER_CASE: &str = "has upper-case letters: istiod compares hosts byte for byte, so it never binds to a lower-case Gateway host";
 
 impl Rule for InvalidHost {
     fn check(&self, cx: &mut Cx<'_, '_>) {
