@@ -53,6 +53,14 @@ fn show(f: &Finding) -> String {
     )
 }
 
+/// Complete examples that are wrong all the same, with the one finding each must raise (and no
+/// other warning or error). Flagger's CRDs serve only `flagger.app/v1beta1`, so the API server
+/// rejects this MetricTemplate of docs/gitbook/usage/metrics.md as written.
+const GENUINELY_WRONG: &[(&str, &str)] = &[(
+    "docs-gitbook-usage-metrics.md--07-metrictemplate-cloudwatch-error-rate.yaml",
+    "CL008",
+)];
+
 #[test]
 fn complete_examples_raise_no_warning_or_error() {
     let files = examples("");
@@ -63,8 +71,21 @@ fn complete_examples_raise_no_warning_or_error() {
     );
     let mut loud = Vec::new();
     for path in &files {
-        for f in lint(path) {
-            if f.severity > Severity::Info {
+        let name = path.file_name().unwrap().to_string_lossy();
+        let expected = GENUINELY_WRONG
+            .iter()
+            .find(|(file, _)| *file == name)
+            .map(|(_, code)| *code);
+        let findings = lint(path);
+        if let Some(code) = expected {
+            assert!(
+                findings.iter().any(|f| f.rule.code == code),
+                "{name}: expected {code}, found {:?}",
+                findings.iter().map(show).collect::<Vec<_>>()
+            );
+        }
+        for f in findings {
+            if f.severity > Severity::Info && Some(f.rule.code) != expected {
                 loud.push(show(&f));
             }
         }
