@@ -103,6 +103,12 @@ declare_rule! {
     /// pkg/controller/events.go does the same for an alert's AlertProvider and drops the alert.
     /// When canarylint does not know the MetricTemplates or AlertProviders of that namespace, the
     /// reference is reported as CL100 instead.
+    /// Decided by pkg/controller/scheduler_metrics.go (`runMetricChecks`) and
+    /// pkg/controller/events.go (`alert`).
+    ///
+    /// ### Severity
+    /// An error when the inventory vouches for the namespace: the check fails on every run (a
+    /// MetricTemplate) or the alert is dropped (an AlertProvider). Otherwise CL100 (info).
     pub struct ReferenceNotFound;
     code: "CL404",
     slug: "reference-not-found",

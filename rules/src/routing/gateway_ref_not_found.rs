@@ -95,6 +95,11 @@ declare_rule! {
     /// Parents that are no Gateway (`group: core` or `kind: Service`, as Linkerd's mesh routing
     /// uses) are not checked. Without that namespace's Gateways in the inventory the reference
     /// is reported as CL100, not as missing.
+    /// Decided by pkg/router/gateway_api.go and gateway_api_v1beta1.go, `Reconcile`.
+    ///
+    /// ### Severity
+    /// An error: a route whose parent Gateway does not exist is attached to nothing (its
+    /// `Accepted` condition stays false), so the ingress never sends it traffic.
     pub struct GatewayRefNotFound;
     code: "CL107",
     slug: "gateway-ref-not-found",

@@ -106,6 +106,10 @@ declare_rule! {
     /// An inventory vouches for a kind and namespace when it holds at least one object of that
     /// kind there, or when it was declared complete (a synced cluster cache). Reference rules
     /// (CL101, CL301, CL404, …) report this instead of "not found" everywhere else.
+    ///
+    /// ### Severity
+    /// Info: what canarylint cannot see may well exist; it never says "does not exist" without
+    /// an authoritative inventory.
     pub struct UnresolvedReference;
     code: "CL100",
     slug: "unresolved-reference",

@@ -60,10 +60,18 @@ declare_rule! {
     /// Flagger's CRDs have no `x-kubernetes-preserve-unknown-fields`, so the API server prunes
     /// every field the schema does not list. `spec.canaryAnalysis`, the pre-v1beta1 name, is
     /// pruned too, which leaves the Canary without `analysis`.
+    /// Decided by the API server's pruning and field validation of the CRD schema (no
+    /// `x-kubernetes-preserve-unknown-fields` in artifacts/flagger/crd.yaml).
     ///
     /// ### Fix safety
     /// The quick fix renames the key to the suggested name; check that the suggestion is the
     /// field you meant.
+    ///
+    /// ### Severity
+    /// An error: `kubectl apply` validates fields strictly by default (`--validate=strict`
+    /// since Kubernetes 1.27) and the API server then refuses the object; where field
+    /// validation is `Warn` or `Ignore` (some GitOps controllers) the field is pruned and the
+    /// value written is lost, which is the same failure later.
     pub struct UnknownField;
     code: "CL002",
     slug: "unknown-field",

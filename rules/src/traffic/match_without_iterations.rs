@@ -67,6 +67,12 @@ declare_rule! {
     /// `match` to the weighted route (pkg/router/istio.go puts the merged match on the weighted
     /// route and a primary-only route after it). The `kubernetes` provider drops `match`
     /// altogether and is not reported here.
+    /// Decided by pkg/controller/scheduler.go (`advanceCanary`) and pkg/router/istio.go
+    /// (`SetRoutes`).
+    ///
+    /// ### Severity
+    /// A warning: nothing fails, but the rollout is a weighted split of the matching requests
+    /// only, not the A/B test the `match` suggests.
     pub struct MatchWithoutIterations;
     code: "CL208",
     slug: "match-without-iterations",

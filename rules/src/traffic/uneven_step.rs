@@ -64,6 +64,10 @@ declare_rule! {
     /// it adds `stepWeight`, limiting the result to 100; at or above `maxWeight` it promotes.
     /// Not checked with `iterations` or `stepWeights` (where `maxWeight` is ignored, CL204),
     /// nor when `stepWeight` exceeds `maxWeight` (CL201).
+    /// Decided by pkg/controller/scheduler.go (`runCanary`).
+    ///
+    /// ### Severity
+    /// Info: the last step is smaller than the others, which is often intended.
     pub struct UnevenStep;
     code: "CL207",
     slug: "uneven-step",

@@ -74,6 +74,12 @@ declare_rule! {
     /// `portDiscovery: true` every container port of the target is exposed too, so those ports
     /// count when the target is known, and nothing is reported when it is not. Canaries without
     /// `service` (Knative) are skipped.
+    /// Decided by pkg/router/kubernetes_default.go (`reconcileService`), which gives the
+    /// Services their one port.
+    ///
+    /// ### Severity
+    /// A warning: the hook still answers (a load generator does not fail on refused
+    /// connections), but its requests very likely never reach the canary.
     pub struct HookUrlPortMismatch;
     code: "CL304",
     slug: "hook-url-port-mismatch",

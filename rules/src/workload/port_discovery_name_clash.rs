@@ -113,6 +113,10 @@ declare_rule! {
     /// after the container port, or `tcp-<container>-<index>`, with port = targetPort = the
     /// container port; pkg/canary/kubernetes_default.go appends them after the main port.
     /// Reported only when the target is in the inventory.
+    ///
+    /// ### Severity
+    /// An error: the API server refuses the Service ("Duplicate value"), so the canary never
+    /// starts.
     pub struct PortDiscoveryNameClash;
     code: "CL309",
     slug: "port-discovery-name-clash",

@@ -72,6 +72,10 @@ declare_rule! {
     /// `spec.provider` only: Flagger's global `-mesh-provider` does not count. The ingress
     /// requirements are checked for `spec.provider` and for a configured default provider,
     /// never for canarylint's own default.
+    ///
+    /// ### Severity
+    /// An error where Flagger refuses the Canary or fails every reconcile; capped at warning
+    /// when the provider is only inferred.
     pub struct ProviderRequirement;
     code: "CL310",
     slug: "provider-requirement",

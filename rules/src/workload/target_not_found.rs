@@ -98,6 +98,12 @@ declare_rule! {
     /// The target is read from the Canary's own namespace (pkg/canary/factory.go dispatches on
     /// `kind`); a missing one fails every sync. Without the namespace's workloads in the
     /// inventory, the reference is reported as CL100 instead.
+    /// Decided by pkg/canary/factory.go (`Controller`) and deployment_controller.go /
+    /// daemonset_controller.go (`Initialize`).
+    ///
+    /// ### Severity
+    /// An error when the inventory vouches for the namespace: Flagger fails every sync
+    /// ("deployment … get query error") and the canary never starts. Otherwise CL100 (info).
     pub struct TargetNotFound;
     code: "CL301",
     slug: "target-not-found",
