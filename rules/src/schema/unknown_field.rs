@@ -111,7 +111,12 @@ impl Rule for UnknownField {
                         .fix(rename(entry.key_span, "analysis"));
                     continue;
                 }
-                let suggestion = did_you_mean(name, valid.iter().map(String::as_str));
+                // A field this very name defines elsewhere explains more than a near name here
+                // (`metrics` under `spec` belongs to `spec.analysis`, not to `metricsServer`);
+                // a difference of case alone is a misspelling at this place.
+                let home = home_of(kind, &e.path, name);
+                let suggestion = did_you_mean(name, valid.iter().map(String::as_str))
+                    .filter(|s| home.is_none() || s.eq_ignore_ascii_case(name));
                 let place = if parent.is_empty() {
                     "the object".to_string()
                 } else {
@@ -128,7 +133,7 @@ impl Rule for UnknownField {
                     None if is_misplaced_hook_field(&e.path, name) => r.help(format!(
                         "`{name}` belongs under the webhook's `metadata`; indent it one level deeper"
                     )),
-                    None => match home_of(kind, &e.path, name) {
+                    None => match home {
                         Some(home) => r.help(format!(
                             "`{name}` is a field of `{home}`, not of {place}: move it there"
                         )),

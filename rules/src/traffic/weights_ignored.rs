@@ -5,7 +5,8 @@ use crate::helpers::num;
 declare_rule! {
     /// ### What it does
     /// Reports `maxWeight` beside `iterations` (a warning) or beside `stepWeights` (a note), and
-    /// `stepWeight`/`stepWeights` with the `kubernetes` provider, which cannot shift traffic.
+    /// `stepWeight`/`stepWeights` or `analysis.match` with the `kubernetes` provider, which
+    /// can neither shift traffic nor route by request.
     ///
     /// ### Why is this bad?
     /// Flagger ignores it there: Blue/Green and A/B testing switch all traffic at once, and with
@@ -60,8 +61,9 @@ declare_rule! {
     /// `min(100, last stepWeights)` and `maxWeight` is not read; with `iterations` no weights
     /// are stepped at all. Beside `stepWeights` the finding is only a note: Flagger's own
     /// end-to-end tests write `maxWeight` there. With the `kubernetes` provider (spec or
-    /// `-mesh-provider`) `advanceCanary` in scheduler.go sets `iterations: 10` when none are
-    /// given, and pkg/router/factory.go gives that provider the `NopRouter`: the weights are
+    /// `-mesh-provider`) `advanceCanary` in scheduler.go drops `analysis.match` ("A/B testing
+    /// is not supported when using the kubernetes provider") and sets `iterations: 10` when
+    /// none are given, and pkg/router/factory.go gives that provider the `NopRouter`: the weights are
     /// never applied.
     ///
     /// ### Severity
@@ -70,7 +72,7 @@ declare_rule! {
     code: "CL204",
     slug: "weights-ignored",
     severity: Warning,
-    summary: "maxWeight beside iterations or stepWeights, or weights on the kubernetes provider: Flagger ignores them",
+    summary: "maxWeight beside iterations or stepWeights, or weights and match on the kubernetes provider: Flagger ignores them",
     since: "0.1.0",
     fix: None,
     inputs: [],
@@ -81,6 +83,16 @@ impl Rule for WeightsIgnored {
         let Some(canary) = cx.canary() else { return };
         let Some(a) = canary.analysis() else { return };
         let iterations = a.iterations().is_some_and(|i| i.value > 0.0);
+        if super::weights_unused(cx)
+            && a.has_match()
+            && let Some(m) = a.match_()
+        {
+            cx.report(
+                At::Key(m),
+                "analysis.match is dropped: provider kubernetes cannot route by request, so Flagger runs Blue/Green",
+            )
+            .help("remove analysis.match, or use a provider that routes requests (istio, gatewayapi:v1, …)");
+        }
         if super::weights_unused(cx) && !iterations {
             let field = a
                 .step_weight()
@@ -127,6 +139,7 @@ mod tests {
                 "spec:\n  analysis:\n    stepWeight: __remove__\n    stepWeights: [5, 10]\n    maxWeight: 30 # info: CL204\n",
                 "spec:\n  analysis:\n    stepWeight: __remove__\n    iterations: 10\n    maxWeight: 30 # warning: CL204\n",
                 "spec:\n  provider: kubernetes\n  analysis:\n    stepWeight: 10 # warning: CL204\n",
+                "spec:\n  provider: kubernetes\n  analysis:\n    stepWeight: __remove__\n    maxWeight: __remove__\n    iterations: 10\n    match: # warning: CL204\n      - headers:\n          x-canary:\n            exact: \"true\"\n",
             ],
         );
     }
