@@ -180,10 +180,11 @@ fn check(cx: &mut Cx<'_, '_>, r: &RefView<'_>, kind: Kind, consequence: &str) {
                     "set namespace: {other}, where a {} of that name exists",
                     kind.name()
                 ),
+                // Other objects of the namespace are no evidence of what was meant.
                 (None, None) => format!(
-                    "create the {}, or reference one of namespace {ns}: {}",
+                    "create the {} {ns}/{}, or correct the reference",
                     kind.name(),
-                    names.join(", ")
+                    name.value
                 ),
             };
             cx.report(

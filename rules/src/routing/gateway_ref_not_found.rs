@@ -150,10 +150,10 @@ impl Rule for GatewayRefNotFound {
                         (None, Some(other)) => format!(
                             "a Gateway of that name exists in namespace {other}: set `namespace: {other}`"
                         ),
-                        (None, None) => format!(
-                            "create the Gateway, or reference one of namespace {gw_ns}: {}",
-                            names.join(", ")
-                        ),
+                        // Other Gateways of the namespace are no evidence of what was meant.
+                        (None, None) => {
+                            format!("create the Gateway {gw_ns}/{name}, or correct the reference")
+                        }
                     };
                     let how = if r.namespace().is_some() {
                         String::new()

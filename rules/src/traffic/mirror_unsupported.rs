@@ -62,7 +62,8 @@ declare_rule! {
     /// ```
     ///
     /// ### Flagger behaviour
-    /// pkg/controller/scheduler.go asks the router to mirror and reads back whether it does;
+    /// pkg/controller/scheduler.go (`runCanary`, `runBlueGreen`) asks the router to mirror
+    /// through `SetRoutes` and reads back whether it does through `GetRoutes`;
     /// pkg/router/istio.go sets `mirror` (and `mirrorPercentage` from `mirrorWeight` when it is
     /// above 0) and pkg/router/gateway_api.go adds a RequestMirror filter in Blue/Green; no
     /// other router does anything with it: the `mirrored` argument of their `SetRoutes` is

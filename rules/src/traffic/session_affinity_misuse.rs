@@ -64,7 +64,7 @@ declare_rule! {
     /// ```
     ///
     /// ### Flagger behaviour
-    /// pkg/router/istio.go and pkg/router/gateway_api.go add the cookie-setting and sticky
+    /// pkg/router/istio.go and pkg/router/gateway_api.go (`SetRoutes`) add the cookie-setting and sticky
     /// routes in `SetRoutes` only while the canary weight is above 0, which Blue/Green never
     /// does before its final switch; A/B testing then overwrites the routes with its match
     /// routes. The controller's spec validation (pkg/controller/controller.go) rejects equal

@@ -69,7 +69,7 @@ declare_rule! {
     /// ```
     ///
     /// ### Flagger behaviour
-    /// pkg/canary/kubernetes_default.go gives `<name>`, `<name>-primary` and `<name>-canary`
+    /// pkg/router/kubernetes_default.go gives `<name>`, `<name>-primary` and `<name>-canary`
     /// one port, `service.port` (a URL without port means 80, or 443 for https). With
     /// `portDiscovery: true` every container port of the target is exposed too, so those ports
     /// count when the target is known, and nothing is reported when it is not. Canaries without

@@ -60,7 +60,7 @@ declare_rule! {
     /// ```
     ///
     /// ### Flagger behaviour
-    /// pkg/canary/kubernetes_default.go names the one port of `<name>`, `<name>-primary` and
+    /// pkg/router/kubernetes_default.go names the one port of `<name>`, `<name>-primary` and
     /// `<name>-canary` after `service.portName` (default `http`) and copies
     /// `service.appProtocol` onto it. Istio's port naming convention (istioctl analyze IST0118)
     /// takes the part before the first `-`.

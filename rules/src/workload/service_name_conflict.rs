@@ -89,7 +89,7 @@ declare_rule! {
     /// ```
     ///
     /// ### Flagger behaviour
-    /// pkg/canary/kubernetes_default.go creates or updates the three ClusterIP Services with
+    /// pkg/router/kubernetes_default.go creates or updates the three ClusterIP Services with
     /// one port (`service.port`, named `portName`), plus the discovered container ports with
     /// `portDiscovery`. On a Service it did not create it replaces `ports` and `selector` and
     /// leaves labels and annotations alone. Only Deployment and DaemonSet targets get these

@@ -134,10 +134,10 @@ impl Rule for TargetNotFound {
                 let names = cx.inventory.names(kind, ns);
                 let help = match did_you_mean(name, names.iter().copied()) {
                     Some(n) => format!("did you mean `{n}`?"),
+                    // Other workloads of the namespace are no evidence of what was meant.
                     None => format!(
-                        "create the {}, or target one of namespace {ns}: {}",
-                        kind.describe(),
-                        names.join(", ")
+                        "create the {} {ns}/{name}, or correct targetRef.name",
+                        kind.describe()
                     ),
                 };
                 cx.report(

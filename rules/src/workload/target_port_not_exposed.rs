@@ -101,7 +101,7 @@ declare_rule! {
     /// ```
     ///
     /// ### Flagger behaviour
-    /// pkg/canary/kubernetes_default.go: each generated Service has one port named
+    /// pkg/router/kubernetes_default.go (`reconcileService`): each generated Service has one port named
     /// `portName` (default `http`) with `port: service.port` and `targetPort:
     /// service.targetPort`, defaulting to `service.port` (fluxcd/flagger#279, #327). A pod
     /// template that declares no ports at all is not checked: an undeclared port can still
