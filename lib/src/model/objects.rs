@@ -59,6 +59,9 @@ pub enum ObjectData {
 pub struct RouteInfo {
     /// `metadata.ownerReferences[].kind`: Flagger's own routes name `Canary`.
     pub owner_kinds: Vec<String>,
+    /// The Services the routes send to (VirtualService destination hosts, HTTPRoute
+    /// backendRef names): Flagger's own routes send to `<apex>-primary`.
+    pub destinations: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -142,6 +145,36 @@ pub struct CanaryInfo {
     pub gateways: Vec<String>,
     /// `spec.service.hosts`.
     pub hosts: Vec<String>,
+}
+
+/// Destination Service names of a VirtualService's `http`/`tcp`/`tls` routes, or of an
+/// HTTPRoute's `rules[].backendRefs`.
+fn route_destinations(kind: Kind, spec: Option<&Node>) -> Vec<String> {
+    let Some(spec) = spec else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut push = |n: Option<&Node>| {
+        if let Some(s) = n.and_then(Node::as_str) {
+            out.push(s.to_string());
+        }
+    };
+    if kind == Kind::VirtualService {
+        for key in ["http", "tcp", "tls"] {
+            for route in spec.get(key).map(Node::items).unwrap_or_default() {
+                for d in route.get("route").map(Node::items).unwrap_or_default() {
+                    push(d.at(&["destination", "host"]));
+                }
+            }
+        }
+    } else {
+        for rule in spec.get("rules").map(Node::items).unwrap_or_default() {
+            for b in rule.get("backendRefs").map(Node::items).unwrap_or_default() {
+                push(b.get("name"));
+            }
+        }
+    }
+    out
 }
 
 impl Object {
@@ -283,6 +316,7 @@ impl Object {
                 has_selector: spec.and_then(|s| s.get("selector")).is_some(),
             }),
             Kind::VirtualService | Kind::HttpRoute => ObjectData::Route(RouteInfo {
+                destinations: route_destinations(kind, spec),
                 owner_kinds: root
                     .at(&["metadata", "ownerReferences"])
                     .map(Node::items)

@@ -4,8 +4,8 @@ declare_rule! {
     /// ### What it does
     /// Reports a VirtualService (Istio) or HTTPRoute (Gateway API) written by the user with the
     /// name Flagger gives the route it generates: the apex name (`service.name`, else
-    /// `targetRef.name`) in the Canary's namespace. Routes owned by a Canary are Flagger's own
-    /// and are not reported.
+    /// `targetRef.name`) in the Canary's namespace. Routes owned by a Canary, or sending to
+    /// `<apex>-primary`, are Flagger's own and are not reported.
     ///
     /// ### Why is this bad?
     /// Flagger takes the object over: it rewrites its `spec` on every reconcile, so the routes
@@ -112,10 +112,15 @@ impl Rule for RouteNameConflict {
         let Lookup::Found(route) = cx.lookup(kind, ns, apex) else {
             return;
         };
-        if route
-            .as_route()
-            .is_some_and(|r| r.owner_kinds.iter().any(|k| k == "Canary"))
-        {
+        // Flagger's own route: owned by a Canary, or sending to the primary Service it made
+        // (Flagger can run without owner references).
+        let primary = format!("{apex}-primary");
+        if route.as_route().is_some_and(|r| {
+            r.owner_kinds.iter().any(|k| k == "Canary")
+                || r.destinations
+                    .iter()
+                    .any(|d| d == &primary || d.starts_with(&format!("{primary}.")))
+        }) {
             return;
         }
         let location = route.origin.clone();
@@ -183,8 +188,11 @@ spec:
             "name: podinfo\n  namespace",
             "name: podinfo-ext\n  namespace",
         );
+        let generated = VS.replace("host: podinfo\n", "host: podinfo-primary\n");
         let pass = [
             format!("spec:\n  analysis:\n    interval: 1m\n{other_name}"),
+            // Flagger's own VirtualService, dumped from a cluster without owner references.
+            format!("spec:\n  analysis:\n    interval: 1m\n{generated}"),
             format!("spec:\n  analysis:\n    interval: 1m\n{owned}"),
             // An HTTPRoute is no concern of the Istio router.
             format!("spec:\n  analysis:\n    interval: 1m\n{route}"),
