@@ -16,7 +16,6 @@ pub mod inventory;
 pub mod json;
 pub mod linter;
 pub mod model;
-pub mod plan;
 pub mod rule;
 pub mod schema;
 pub mod source;

@@ -410,12 +410,12 @@ impl Inner {
                 continue;
             }
             let canary = CanaryView::new(doc)?;
-            let plan = canarylint::plan::plan(&canary, &linter.settings, Some(&inventory));
+            let plan = canarylint_plan::plan(&canary, &linter.settings, Some(&inventory));
             let (sl, sc) = linted.source.lsp_position(entry.key_span.start, utf16);
             let (el, ec) = linted.source.lsp_position(entry.key_span.end, utf16);
             let text = format!(
                 "**What Flagger will do** (`canarylint plan`)\n\n{}",
-                canarylint::plan::summary(&plan)
+                canarylint_plan::summary(&plan)
             );
             return Some(Hover {
                 contents: HoverContents::Markup(MarkupContent {
