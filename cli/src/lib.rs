@@ -40,10 +40,7 @@ where
 {
     let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
     let mut command = Cli::command();
-    if argv
-        .first()
-        .is_some_and(|name| invoked_as_kubectl_plugin(name))
-    {
+    if argv.first().is_some_and(invoked_as_kubectl_plugin) {
         // kubectl runs `kubectl-canarylint` for `kubectl canarylint …`: help and usage errors
         // should name the command the user typed.
         command = command.bin_name("kubectl canarylint");
