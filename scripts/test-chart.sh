@@ -4,11 +4,14 @@
 #
 #   scripts/test-chart.sh                 # every test
 #   scripts/test-chart.sh SameAsKustomize # one class (unittest names)
+#   scripts/test-chart.sh render [--values FILE] [--kube-version 1.20.2]   # the rendered objects
+#                                         # as a JSON List (scripts/chart/render.py)
 #
 # The tools live in a virtual environment outside the repository, made on first use
 # (~35 s, 120 MB): $CANARYLINT_HELM_VENV, default ~/.cache/canarylint-helm/venv.
 # helm-sdkpy needs Python 3.12 or newer: python3.12 on PATH, or pyenv's.
 set -euo pipefail
+CALLER=$PWD
 cd "$(dirname "$0")/.."
 
 HELM_SDKPY=0.1.32
@@ -51,7 +54,16 @@ HOMES=$(mktemp -d)
 trap 'rm -rf "$HOMES"' EXIT
 export HELM_DRIVER=memory HELM_CACHE_HOME=$HOMES/cache HELM_CONFIG_HOME=$HOMES/config HELM_DATA_HOME=$HOMES/data
 export CANARYLINT_KUBECTL=${CANARYLINT_KUBECTL:-$VENV/bin/kubectl}
-echo "== helm chart: $("$VENV/bin/python" -c 'import helm_sdkpy; print("helm-sdkpy", helm_sdkpy.__version__)'), $("$CANARYLINT_KUBECTL" version --client 2>/dev/null | head -1)"
 cd scripts/chart
+if [ "${1:-}" = render ]; then
+  shift
+  # Relative values files are the caller's.
+  args=()
+  for a in "$@"; do
+    if [[ $a != /* ]] && [ -f "$CALLER/$a" ]; then args+=("$CALLER/$a"); else args+=("$a"); fi
+  done
+  exec "$VENV/bin/python" render.py "${args[@]}"
+fi
+echo "== helm chart: $("$VENV/bin/python" -c 'import helm_sdkpy; print("helm-sdkpy", helm_sdkpy.__version__)'), $("$CANARYLINT_KUBECTL" version --client 2>/dev/null | head -1)"
 if [ $# -eq 0 ]; then set -- test_chart; else set -- "${@/#/test_chart.}"; fi
 exec "$VENV/bin/python" -m unittest -v "$@"

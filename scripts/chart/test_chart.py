@@ -216,8 +216,11 @@ class DefaultValues(unittest.TestCase):
         for hook in vwc["webhooks"]:
             self.assertEqual(hook["clientConfig"]["service"]["name"], service["metadata"]["name"])
             self.assertEqual(hook["clientConfig"]["service"]["namespace"], "canarylint")
-            values = hook["namespaceSelector"]["matchExpressions"][0]["values"]
-            self.assertEqual(values, ["kube-system", "canarylint"])
+            self.assertEqual(hook["namespaceSelector"]["matchExpressions"], [
+                {"key": "kubernetes.io/metadata.name", "operator": "NotIn",
+                 "values": ["kube-system", "canarylint"]},
+                {"key": "canarylint.io/webhook", "operator": "NotIn", "values": ["disabled"]},
+            ])
 
     def test_deny_mode_fail_for_canaries_ignore_for_gateways(self):
         self.assertIn("--mode=deny", container(self.objects)["args"])

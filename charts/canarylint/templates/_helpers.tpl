@@ -68,13 +68,19 @@ app.kubernetes.io/component: webhook
 {{- end }}
 {{- end }}
 
-{{/* The namespaces the webhook never reviews: kube-system, its own, and the configured ones. */}}
+{{/* The namespaces the webhook never reviews: kube-system, its own and the configured ones by
+name (the kubernetes.io/metadata.name label exists from Kubernetes 1.21 on; before, this
+expression matches every namespace), and any namespace labelled canarylint.io/webhook=disabled,
+which works on every version. A namespace must pass both. */}}
 {{- define "canarylint.namespaceSelector" -}}
 namespaceSelector:
   matchExpressions:
     - key: kubernetes.io/metadata.name
       operator: NotIn
       values: {{ concat (list "kube-system" .Release.Namespace) .Values.webhook.excludeNamespaces | uniq | toJson }}
+    - key: canarylint.io/webhook
+      operator: NotIn
+      values: ["disabled"]
 {{- end }}
 
 {{/* How the API server reaches the webhook. */}}
