@@ -172,6 +172,15 @@ class Lint(unittest.TestCase):
         self.assertTrue(result["Errors"], result)
 
 
+class Versions(unittest.TestCase):
+    def test_the_chart_ships_the_version_it_is_built_with(self):
+        cargo = (REPO / "Cargo.toml").read_text()
+        version = cargo.split("[workspace.package]", 1)[1].split('version = "', 1)[1].split('"')[0]
+        chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+        self.assertEqual(chart["appVersion"], version)
+        self.assertEqual(container(render())["image"], f"ghcr.io/canarylint/canarylint:{version}")
+
+
 class SameAsKustomize(unittest.TestCase):
     maxDiff = None
 
