@@ -42,6 +42,10 @@ pub enum Command {
     /// Run the validating admission webhook for Flagger Canaries (and Gateway changes).
     #[cfg(feature = "serve")]
     Serve(canarylint_server::ServeArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the manual page, or write one page per command into a directory.
+    Man(ManArgs),
 }
 
 /// How results are printed.
@@ -190,6 +194,34 @@ pub struct SchemaArgs {
     /// Write the schema to this file instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// Options of `canarylint completions`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Load it in the current shell, or install it where the shell looks:\n  \
+                  bash: source <(canarylint completions bash)\n        \
+                  canarylint completions bash > ~/.local/share/bash-completion/completions/canarylint\n  \
+                  zsh:  canarylint completions zsh > \"${fpath[1]}/_canarylint\"\n  \
+                  fish: canarylint completions fish > ~/.config/fish/completions/canarylint.fish"
+)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// Options of `canarylint man`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Read it with `canarylint man | man -l -`, or install the pages:\n  \
+                  canarylint man --output-dir /usr/local/share/man/man1"
+)]
+pub struct ManArgs {
+    /// Write `canarylint.1` and a page per command (`canarylint-check.1`, …) into this
+    /// directory, instead of printing the main page on standard output.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 }
 
 /// Options of `canarylint explain`.
