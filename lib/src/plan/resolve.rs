@@ -11,7 +11,7 @@ use super::{
 };
 use crate::context::{Provider, ProviderSource, Settings};
 use crate::document::Kind;
-use crate::inventory::{Inventory, Lookup};
+use crate::inventory::{Lookup, View};
 use crate::model::{CanaryView, Field, PortRef};
 use crate::yaml::{Node, format_number};
 
@@ -280,7 +280,7 @@ fn provider_info(p: &Provider) -> ProviderInfo {
 pub(crate) fn resolve(
     canary: &CanaryView<'_>,
     settings: &Settings,
-    inventory: Option<&Inventory>,
+    inventory: Option<View<'_>>,
 ) -> Resolved {
     let mut out = Out {
         defaults: Vec::new(),

@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::document::{Kind, read};
+use crate::inventory::Inventory;
 use crate::source::SourceFile;
 use crate::yaml::{Budget, parse_stream};
 
@@ -57,7 +58,7 @@ fn plan_with(text: &str, inventory: Option<&Inventory>) -> Plan {
     plan(
         &CanaryView::new(doc).unwrap(),
         &Settings::default(),
-        inventory,
+        inventory.map(Inventory::view),
     )
 }
 
@@ -560,6 +561,7 @@ spec:
             &Budget::GENEROUS,
         ),
         "default",
+        false,
     );
     let text = canary("istio", &["portDiscovery: true"], &["stepWeight: 50"]);
     let p = plan_with(&text, Some(&inv));
@@ -586,6 +588,7 @@ spec:
     inv.add_file(
         &read(Arc::new(SourceFile::new("d.yaml", bad)), &Budget::GENEROUS),
         "default",
+        false,
     );
     let p = plan_with(&canary("istio", &[], &["stepWeight: 50"]), Some(&inv));
     assert!(p.notes.iter().any(|n| n.level == NoteLevel::Blocker

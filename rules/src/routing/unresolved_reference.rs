@@ -1,4 +1,4 @@
-use canarylint::{At, Cx, Kind, Rule, declare_rule};
+use canarylint::{At, Cx, Kind, Rule, Unresolved, declare_rule};
 
 declare_rule! {
     /// ### What it does
@@ -118,19 +118,80 @@ declare_rule! {
 
 impl Rule for UnresolvedReference {}
 
-/// Reports, under CL100, a reference the inventory cannot vouch for.
+/// Reports, under CL100, a reference the inventory cannot vouch for, saying why.
 pub fn report(cx: &mut Cx<'_, '_>, at: At<'_>, kind: Kind, namespace: &str, name: &str) {
-    cx.report(
-        at,
-        format!(
-            "{} {namespace}/{name} could not be checked: no {} of namespace {namespace} is known",
-            kind.describe(),
-            kind.describe()
-        ),
-    )
-    .help(format!(
-        "give canarylint the {} manifests of namespace {namespace} (for example with --context), or check against a cluster",
-        kind.describe()
-    ))
-    .as_rule(canarylint::RuleMetadata::meta(&UnresolvedReference));
+    let what = kind.describe();
+    let meta = canarylint::RuleMetadata::meta(&UnresolvedReference);
+    match cx.inventory.unresolved(kind, namespace, name) {
+        Unresolved::Duplicate(objects) => {
+            let mut r = cx
+                .report(
+                    at,
+                    format!(
+                        "{what} {namespace}/{name} is defined {} times: not checked against any of them",
+                        objects.len()
+                    ),
+                )
+                .help(format!(
+                    "keep one definition of {what} {namespace}/{name} among the manifests applied together"
+                ))
+                .as_rule(meta);
+            for o in objects {
+                r = r.related(
+                    o.origin.clone(),
+                    format!("{what} {namespace}/{name} defined here"),
+                );
+            }
+        }
+        Unresolved::Broken(b) => {
+            let problem = b.problem.clone();
+            cx.report(
+                at,
+                format!(
+                    "{what} {namespace}/{name} could not be checked: the document that may define it does not parse"
+                ),
+            )
+            .help("fix the parse error (CL000) of that document")
+            .related(Some(problem), "this document does not parse (CL000)")
+            .as_rule(meta);
+        }
+        Unresolved::AssumedNamespace(ns) => {
+            cx.report(
+                at,
+                format!(
+                    "{what} {ns}/{name} could not be checked: the namespace {ns} is only assumed (no metadata.namespace, and no --namespace given)"
+                ),
+            )
+            .help(
+                "set metadata.namespace, or give the namespace the manifests are applied to with --namespace (or `namespace:` in .canarylint.yaml)",
+            )
+            .as_rule(meta);
+        }
+        Unresolved::NamespaceLess(o) => {
+            let origin = o.origin.clone();
+            cx.report(
+                at,
+                format!(
+                    "{what} {namespace}/{name} could not be checked: a {what} {name} without metadata.namespace is defined, and it lands in {namespace} only if applied there"
+                ),
+            )
+            .help(format!(
+                "set metadata.namespace on that {what}, or pass --namespace {namespace} if that is where it is applied"
+            ))
+            .related(origin, format!("{what} {name}, without a namespace"))
+            .as_rule(meta);
+        }
+        Unresolved::NotCovered => {
+            cx.report(
+                at,
+                format!(
+                    "{what} {namespace}/{name} could not be checked: no {what} of namespace {namespace} is known"
+                ),
+            )
+            .help(format!(
+                "give canarylint the {what} manifests of namespace {namespace} (for example with --context), or check against a cluster"
+            ))
+            .as_rule(meta);
+        }
+    }
 }
