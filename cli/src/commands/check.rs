@@ -61,7 +61,9 @@ fn load_config(args: &CheckArgs) -> Result<Config, CliError> {
 fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
     let mut seen = Seen::default();
     let mut inputs = input::collect(&args.paths, &mut seen);
-    let mut context = input::collect(&args.context, &mut seen);
+    // A file given both to lint and as context is linted, and its objects also exist in the
+    // cluster: context is read on its own.
+    let mut context = input::collect(&args.context, &mut Seen::default());
     let input_errors: Vec<CliError> = std::mem::take(&mut inputs.errors)
         .into_iter()
         .chain(std::mem::take(&mut context.errors))

@@ -15,7 +15,9 @@ use crate::units;
 pub fn run(args: &PlanArgs) -> Result<Status, CliError> {
     let mut seen = Seen::default();
     let mut inputs = input::collect(&args.paths, &mut seen);
-    let mut context = input::collect(&args.context, &mut seen);
+    // A file given both to lint and as context is linted, and its objects also exist in the
+    // cluster: context is read on its own.
+    let mut context = input::collect(&args.context, &mut Seen::default());
     for e in inputs.errors.iter().chain(&context.errors) {
         e.report();
     }
