@@ -259,7 +259,7 @@ fn context_files_feed_the_inventory_but_are_not_linted() {
         f["message"]
             .as_str()
             .unwrap()
-            .contains("Deployment test/podinfo is defined 2 times"),
+            .contains("Deployment test/podinfo is defined 2 times in manifests applied together"),
         "{f}"
     );
     assert_eq!(f["severity"], "info");
@@ -270,10 +270,15 @@ fn a_file_given_to_lint_and_as_context_is_both() {
     // The Canary's own file holds no Deployment: alone, its target cannot be checked.
     let (_, json) = check_json(&mut check(&["canary-only.yaml", "deployment.yaml"]));
     assert_eq!(codes(&json), Vec::<&str>::new(), "found in another file");
-    let missing = fixture("canary-only.yaml").replace("name: podinfo\n  service", "name: podinf\n  service");
+    let missing =
+        fixture("canary-only.yaml").replace("name: podinfo\n  service", "name: podinf\n  service");
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("canary.yaml"), missing).unwrap();
-    fs::write(dir.path().join("deployment.yaml"), fixture("deployment.yaml")).unwrap();
+    fs::write(
+        dir.path().join("deployment.yaml"),
+        fixture("deployment.yaml"),
+    )
+    .unwrap();
     let (code, json) = check_json(check(&["."]).current_dir(dir.path()));
     assert_eq!((code, codes(&json)), (0, vec!["CL100"]));
     // Given as context too, the Deployment file says what namespace test holds.

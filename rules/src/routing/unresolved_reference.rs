@@ -124,18 +124,31 @@ pub fn report(cx: &mut Cx<'_, '_>, at: At<'_>, kind: Kind, namespace: &str, name
     let meta = canarylint::RuleMetadata::meta(&UnresolvedReference);
     match cx.inventory.unresolved(kind, namespace, name) {
         Unresolved::Duplicate(objects) => {
-            let mut r = cx
-                .report(
-                    at,
+            // Definitions in one unit are applied together and one replaces the other; in
+            // different units they are alternatives, and the one applied is not known.
+            let together = objects.iter().all(|o| o.bundle == objects[0].bundle);
+            let (message, help) = if together {
+                (
                     format!(
-                        "{what} {namespace}/{name} is defined {} times: not checked against any of them",
+                        "{what} {namespace}/{name} is defined {} times in manifests applied together: not checked against any of them",
                         objects.len()
                     ),
+                    format!(
+                        "keep one definition of {what} {namespace}/{name}; the API server keeps whichever is applied last"
+                    ),
                 )
-                .help(format!(
-                    "keep one definition of {what} {namespace}/{name} among the manifests applied together"
-                ))
-                .as_rule(meta);
+            } else {
+                (
+                    format!(
+                        "{what} {namespace}/{name} is defined {} times, in files not applied together: not checked against any of them",
+                        objects.len()
+                    ),
+                    format!(
+                        "lint the files applied together as one unit (a kustomization, --bundle directory or all), or give the {what} that exists with --context"
+                    ),
+                )
+            };
+            let mut r = cx.report(at, message).help(help).as_rule(meta);
             for o in objects {
                 r = r.related(
                     o.origin.clone(),
