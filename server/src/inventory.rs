@@ -407,4 +407,41 @@ mod tests {
         }
         assert_eq!(seed.namespaces[&Kind::Deployment].len(), 7);
     }
+
+    #[test]
+    fn context_patches_are_not_objects_and_assumed_namespaces_vouch_for_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("app")).unwrap();
+        let deployment = |name: &str, replicas: &str| {
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n{replicas}")
+        };
+        std::fs::write(
+            root.join("app/kustomization.yaml"),
+            "namespace: test\nresources: [deployment.yaml]\npatches:\n  - path: patch.yaml\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("app/deployment.yaml"),
+            deployment("podinfo", "  template:\n    spec:\n      containers:\n        - name: a\n          ports:\n            - containerPort: 9898\n"),
+        )
+        .unwrap();
+        std::fs::write(root.join("app/patch.yaml"), deployment("podinfo", "  replicas: 3\n")).unwrap();
+        std::fs::write(root.join("loose.yaml"), deployment("loadtester", "  replicas: 1\n")).unwrap();
+
+        let seed = load_context(&[root.to_path_buf()], "default", true).unwrap();
+        // One podinfo, the kustomization's, in its namespace: the patch is not a second one.
+        let found = seed.inventory.lookup(Kind::Deployment, "test", "podinfo");
+        let ports = found.found().unwrap().as_workload().unwrap().containers[0].ports.len();
+        assert_eq!(ports, 1);
+        assert_eq!(seed.inventory.count(Kind::Deployment), 2);
+        // The namespace-less load tester is only assumed to be in default: it vouches for
+        // nothing there.
+        assert_eq!(
+            seed.namespaces[&Kind::Deployment],
+            HashSet::from(["test".to_string()])
+        );
+        let given = load_context(&[root.to_path_buf()], "default", false).unwrap();
+        assert_eq!(given.namespaces[&Kind::Deployment].len(), 2);
+    }
 }
