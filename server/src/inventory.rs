@@ -414,7 +414,9 @@ mod tests {
         let root = dir.path();
         std::fs::create_dir_all(root.join("app")).unwrap();
         let deployment = |name: &str, replicas: &str| {
-            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n{replicas}")
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n{replicas}"
+            )
         };
         std::fs::write(
             root.join("app/kustomization.yaml"),
@@ -426,13 +428,23 @@ mod tests {
             deployment("podinfo", "  template:\n    spec:\n      containers:\n        - name: a\n          ports:\n            - containerPort: 9898\n"),
         )
         .unwrap();
-        std::fs::write(root.join("app/patch.yaml"), deployment("podinfo", "  replicas: 3\n")).unwrap();
-        std::fs::write(root.join("loose.yaml"), deployment("loadtester", "  replicas: 1\n")).unwrap();
+        std::fs::write(
+            root.join("app/patch.yaml"),
+            deployment("podinfo", "  replicas: 3\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("loose.yaml"),
+            deployment("loadtester", "  replicas: 1\n"),
+        )
+        .unwrap();
 
         let seed = load_context(&[root.to_path_buf()], "default", true).unwrap();
         // One podinfo, the kustomization's, in its namespace: the patch is not a second one.
         let found = seed.inventory.lookup(Kind::Deployment, "test", "podinfo");
-        let ports = found.found().unwrap().as_workload().unwrap().containers[0].ports.len();
+        let ports = found.found().unwrap().as_workload().unwrap().containers[0]
+            .ports
+            .len();
         assert_eq!(ports, 1);
         assert_eq!(seed.inventory.count(Kind::Deployment), 2);
         // The namespace-less load tester is only assumed to be in default: it vouches for
