@@ -2,8 +2,10 @@ use canarylint::{At, Cx, Kind, Rule, Unresolved, declare_rule};
 
 declare_rule! {
     /// ### What it does
-    /// Notes a reference that could not be checked because the inventory does not cover the
-    /// referenced object's kind and namespace.
+    /// Notes a reference that could not be checked, and says why: nothing given covers the
+    /// referenced object's kind and namespace; the namespace was only assumed; the object is
+    /// defined twice; a document that may define it does not parse (pointing at its CL000);
+    /// or an object of that name exists without a namespace of its own.
     ///
     /// ### Why is this bad?
     /// It is not: it says what canarylint could not verify. A file-only run does not see the
@@ -103,9 +105,24 @@ declare_rule! {
     /// ```
     ///
     /// ### Flagger behaviour
-    /// An inventory vouches for a kind and namespace when it holds at least one object of that
-    /// kind there, or when it was declared complete (a synced cluster cache). Reference rules
-    /// (CL101, CL301, CL404, …) report this instead of "not found" everywhere else.
+    /// Flagger reads every reference from the cluster when it runs (the target in
+    /// pkg/canary/factory.go's controllers, templates in `scheduler_metrics.go`), so only what
+    /// is in the cluster decides. canarylint sees files: it calls an object missing only where
+    /// the evidence is whole, and reports this instead everywhere else.
+    ///
+    /// - A namespace is known for a kind when the inventory was declared complete for it (a
+    ///   synced cluster cache, `--complete`), or when the Canary's own unit (its file or
+    ///   stream, or its kustomization read whole), or `--context`, holds an object of that kind
+    ///   there. Another file's objects are found, but never make a namespace complete: a folder
+    ///   of independent examples is not one cluster. `--bundle directory|all` (or `bundle` in
+    ///   the configuration) makes a directory, or everything given, one unit.
+    /// - Objects without `metadata.namespace` land where they are applied (`kubectl apply
+    ///   -n`, or their kustomization's `namespace:`). Without `--namespace` or `namespace` in
+    ///   the configuration, that namespace is only assumed (`default`) and never complete.
+    /// - Two definitions of one identity are never merged or chosen between: the reference is
+    ///   judged from neither, and both places are shown. A kustomization's patches are not
+    ///   definitions.
+    /// - A document that does not parse (CL000) may be the object: the reference points at it.
     pub struct UnresolvedReference;
     code: "CL100",
     slug: "unresolved-reference",
