@@ -418,3 +418,39 @@ fn the_github_format_ends_every_annotation_with_a_newline() {
     );
     assert_eq!(report.lines().count(), 3);
 }
+
+#[test]
+fn a_canary_added_by_an_overlay_to_its_bases_deployment() {
+    // The overlay sets the namespace and adds the Canary; the Deployment comes from a base
+    // that names no namespace. The overlay is built from more than its own files: nothing
+    // in it can be called missing, and the base's Deployment is pointed at.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            (
+                "base/kustomization.yaml",
+                "resources:\n  - deployment.yaml\n",
+            ),
+            ("base/deployment.yaml", DEPLOYMENT),
+            (
+                "overlays/production/kustomization.yaml",
+                "namespace: batch\nresources:\n  - ../../base\n  - canary.yaml\n  - hpa.yaml\n",
+            ),
+            ("overlays/production/canary.yaml", CANARY),
+            ("overlays/production/hpa.yaml", HPA),
+        ],
+    );
+    let (code, json) = run(dir.path(), &["check", "--no-config", "."]);
+    assert_eq!(code, 0, "{json}");
+    let f = &json["findings"][0];
+    assert_eq!(f["code"], "CL100", "{json}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("Deployment batch/podinfo could not be checked: a Deployment podinfo without metadata.namespace is defined"),
+        "{f}"
+    );
+    assert_eq!(f["resource"]["namespace"], "batch");
+}

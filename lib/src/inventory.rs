@@ -412,19 +412,23 @@ impl<'a> View<'a> {
         Err(Unresolved::NotCovered)
     }
 
-    /// An object of the viewer's bundle with this kind and name but no namespace of its own.
+    /// An object with this kind and name but no namespace of its own, that the viewer does
+    /// not meet: of its own bundle first (the same apply), else of any (a kustomize base
+    /// whose overlay sets the namespace, a manifest applied with `-n`).
     fn namespace_less(&self, kind: Kind, name: &str) -> Option<&'a Object> {
-        self.inventory
-            .objects
-            .get(&kind)?
-            .values()
-            .find_map(|by_name| {
-                by_name
-                    .get(name)
-                    .into_iter()
-                    .flat_map(Slot::iter)
-                    .find(|o| o.namespace_assumed && o.bundle == self.bundle && !self.meets(o))
-            })
+        let candidates = || {
+            self.inventory
+                .objects
+                .get(&kind)
+                .into_iter()
+                .flat_map(|m| m.values())
+                .filter_map(|by_name| by_name.get(name))
+                .flat_map(Slot::iter)
+                .filter(|o| o.namespace_assumed && !self.meets(o))
+        };
+        candidates()
+            .find(|o| o.bundle == self.bundle)
+            .or_else(|| candidates().next())
     }
 
     /// Whether a missing object of this kind in this namespace really is missing.
