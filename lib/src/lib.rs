@@ -18,7 +18,6 @@ pub mod json;
 pub mod kustomize;
 pub mod linter;
 pub mod model;
-pub mod plan;
 pub mod rule;
 pub mod schema;
 pub mod source;

@@ -485,7 +485,11 @@ impl Verdict {
         if !errors.is_empty() && may_deny {
             let full: Vec<String> = errors.into_iter().map(|l| l.full).collect();
             response = response.deny(deny_message(&heading, &full));
+            // kubectl names the reason, not the code: without it a denial reads
+            // `Error from server: …` instead of `Error from server (Forbidden): …`.
             response.result.code = 403;
+            response.result.reason = "Forbidden".into();
+            response.result.status = Some(kube::core::response::StatusSummary::Failure);
             out.decision = Decision::Deny;
         } else {
             let mut all = errors;

@@ -17,6 +17,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::admission::{self, VALIDATE_PATH};
 use crate::metrics::{self as m, Metrics};
+use crate::repeats::Repeats;
 
 /// Everything the handlers share.
 pub struct App {
@@ -26,6 +27,8 @@ pub struct App {
     pub tls_ready: AtomicBool,
     /// Cleared when shutdown starts, so that probes take the pod out before it stops.
     pub serving: AtomicBool,
+    /// Recent denials, to tell the API server's second call for a denied update.
+    pub repeats: Repeats,
 }
 
 impl App {
@@ -64,6 +67,10 @@ pub fn router(app: Arc<App>, body_limit: usize, timeout: Duration) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(middleware::map_response_with_state(
+            app.clone(),
+            close_when_stopping,
+        ))
         .with_state(app)
 }
 
@@ -77,7 +84,24 @@ pub fn health_router(app: Arc<App>, timeout: Duration) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(middleware::map_response_with_state(
+            app.clone(),
+            close_when_stopping,
+        ))
         .with_state(app)
+}
+
+/// Once shutdown has begun, every answer asks the client to close its connection: a client
+/// that retires the connection itself never sends a request on one the server is closing
+/// (crate::server::SHUTDOWN_DRAIN). (HTTP/2 drops the header; it has GOAWAY for that.)
+async fn close_when_stopping(State(app): State<Arc<App>>, mut response: Response) -> Response {
+    if !app.serving.load(Ordering::Acquire) {
+        response.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 struct Inflight<'a>(&'a Metrics);
@@ -107,6 +131,8 @@ async fn validate(State(app): State<Arc<App>>, body: Bytes) -> Response {
             .map_err(|_| "the review panicked".to_string())
     } else {
         let shared = app.clone();
+        // A reference to the same buffer: kept to recognise a repeated denial.
+        let body = body.clone();
         tokio::task::spawn_blocking(move || admission::review(&body, &shared.state))
             .await
             .map_err(|e| e.to_string())
@@ -122,11 +148,18 @@ async fn validate(State(app): State<Arc<App>>, body: Bytes) -> Response {
                 app.metrics.finding(code, severity.as_str());
             }
             let codes: Vec<&str> = r.findings.iter().map(|(c, _)| *c).collect();
+            // Only denials are asked twice (crate::repeats); other answers are not looked at.
+            let repeat = r.decision == admission::Decision::Deny && app.repeats.seen(&body, &r.uid);
+            if repeat {
+                app.metrics
+                    .repeated_review(r.operation, r.subject, r.decision.as_str());
+            }
             tracing::info!(
                 uid = %r.uid,
                 operation = r.operation,
                 resource = %r.resource,
                 decision = r.decision.as_str(),
+                repeat,
                 dry_run = r.dry_run,
                 findings = %codes.join(","),
                 latency_ms,

@@ -261,7 +261,7 @@ async fn watch_scope(
 ) {
     let label = format!("{kind:?}");
     let ns = settings.default_namespace.as_str();
-    let stream = watcher(api, watcher::Config::default().any_semantic()).default_backoff();
+    let stream = watcher(api, watcher::Config::default().any_semantic()).backoff(watch_backoff());
     let mut stream = std::pin::pin!(stream);
     let mut buffer: Vec<Object> = Vec::new();
     let mut synced = false;
@@ -295,6 +295,30 @@ async fn watch_scope(
             }
         }
     }
+}
+
+/// Retries of a failed watch: 200 ms doubling to at most [`WATCH_BACKOFF_MAX`], with jitter,
+/// back to 200 ms once the watch has run for a minute without error.
+///
+/// kube's default (800 ms doubling to 30 s, reset after two minutes) left the inventory stale
+/// for over ten seconds after a restart of the API server: the watches fail while it is down,
+/// then get `410 Expired` (a restarted API server starts its watch cache afresh), each failure
+/// doubling the wait before the re-list that brings deletions made meanwhile. Every review
+/// in that time is decided on the old state; a dozen watches retrying every few seconds cost
+/// the API server nothing.
+pub const WATCH_BACKOFF_MAX: Duration = Duration::from_secs(3);
+
+fn watch_backoff() -> impl kube::runtime::utils::Backoff {
+    let exponential = backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(WATCH_BACKOFF_MAX)
+        .with_factor(2.0)
+        .with_jitter()
+        .without_max_times();
+    kube::runtime::utils::ResetTimerBackoff::new(
+        watcher::ExponentialBackoff::from(exponential),
+        Duration::from_secs(60),
+    )
 }
 
 /// The facts rules need of a cluster object; managed fields dropped first.

@@ -22,6 +22,7 @@ pub mod cluster;
 pub mod gateways;
 pub mod inventory;
 pub mod metrics;
+pub mod repeats;
 pub mod server;
 pub mod tls;
 

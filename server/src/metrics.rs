@@ -50,6 +50,7 @@ pub struct ResultLabels {
 pub struct Metrics {
     registry: Registry,
     pub reviews: Family<ReviewLabels, Counter>,
+    pub repeated_reviews: Family<ReviewLabels, Counter>,
     pub review_seconds: Histogram,
     pub findings: Family<FindingLabels, Counter>,
     pub inflight: Gauge,
@@ -73,6 +74,12 @@ impl Metrics {
             "reviews",
             "Admission reviews answered, by operation, resource and decision",
             reviews.clone(),
+        );
+        let repeated_reviews = Family::<ReviewLabels, Counter>::default();
+        registry.register(
+            "repeated_reviews",
+            "Reviews also counted in reviews_total that repeat a denial of the last 2 s but for their uid: the API server's second call for a denied update",
+            repeated_reviews.clone(),
         );
         // 0.25 ms … 4 s.
         let review_seconds = Histogram::new(exponential_buckets(0.000_25, 2.0, 15));
@@ -120,6 +127,7 @@ impl Metrics {
         Metrics {
             registry,
             reviews,
+            repeated_reviews,
             review_seconds,
             findings,
             inflight,
@@ -132,6 +140,21 @@ impl Metrics {
 
     pub fn review(&self, operation: &'static str, resource: &'static str, decision: &'static str) {
         self.reviews
+            .get_or_create(&ReviewLabels {
+                operation,
+                resource,
+                decision,
+            })
+            .inc();
+    }
+
+    pub fn repeated_review(
+        &self,
+        operation: &'static str,
+        resource: &'static str,
+        decision: &'static str,
+    ) {
+        self.repeated_reviews
             .get_or_create(&ReviewLabels {
                 operation,
                 resource,

@@ -25,6 +25,17 @@ use crate::tls::{CertFiles, RECHECK, Tls};
 /// How long shutdown waits for reviews in flight.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
+/// How long, at most, shutdown keeps serving with `Connection: close` before it closes the
+/// connections left idle.
+///
+/// The API server calls webhooks over HTTP/1.1 and keeps the connections for the next calls.
+/// Closing an idle one races with the API server sending its next review on it: that review
+/// fails (`failed calling webhook …: EOF`, which `failurePolicy: Fail` turns into a rejected
+/// change), because a POST that was sent is never retried. Answered with `Connection: close`,
+/// the API server retires the connection itself; only connections unused for the whole drain
+/// are closed by the server. Shutdown moves on as soon as no connection is left.
+pub const SHUTDOWN_DRAIN: Duration = Duration::from_millis(500);
+
 /// Why the server could not start or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -132,6 +143,7 @@ impl Server {
             metrics: metrics.clone(),
             tls_ready: AtomicBool::new(true),
             serving: AtomicBool::new(true),
+            repeats: Default::default(),
         });
 
         let (fail_tx, failed) = watch::channel(None);
@@ -249,13 +261,24 @@ impl Server {
         }
     }
 
-    /// Starts a graceful shutdown: readiness fails, no new connection is accepted, requests
-    /// in flight get up to `grace` to finish. [`Server::wait`] then waits for them.
+    /// Starts a graceful shutdown: readiness fails and answers say `Connection: close` for up
+    /// to [`SHUTDOWN_DRAIN`] (until no connection is left); then no new connection is accepted,
+    /// idle ones are closed, and requests in flight get up to `grace` to finish.
+    /// [`Server::wait`] then waits for them.
     pub fn begin_shutdown(&self, grace: Duration) {
         self.app.serving.store(false, Ordering::Release);
-        for h in &self.handles {
-            h.graceful_shutdown(Some(grace));
-        }
+        let handles = self.handles.clone();
+        tokio::spawn(async move {
+            let drained = async {
+                while handles.iter().any(|h| h.connection_count() > 0) {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            };
+            let _ = tokio::time::timeout(SHUTDOWN_DRAIN, drained).await;
+            for h in &handles {
+                h.graceful_shutdown(Some(grace));
+            }
+        });
     }
 
     /// Waits for the listeners to stop (after [`Server::begin_shutdown`], or a failure), then

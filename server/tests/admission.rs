@@ -59,6 +59,8 @@ fn the_broken_sample_is_denied_with_its_codes_most_important_first() {
     assert!(!allowed(&v));
     assert_eq!(r.decision, Decision::Deny);
     assert_eq!(response(&v)["status"]["code"], 403);
+    assert_eq!(response(&v)["status"]["reason"], "Forbidden");
+    assert_eq!(response(&v)["status"]["status"], "Failure");
     let msg = message(&v);
     let lines: Vec<&str> = msg.lines().collect();
     assert_eq!(

@@ -181,6 +181,28 @@ fn the_webhook_configuration_reaches_the_server() {
             skipped.contains("kube-system") && skipped.contains(ns),
             "{name}: {skipped:?}"
         );
+        // Kubernetes 1.20 has no kubernetes.io/metadata.name label: the opt-out label is the
+        // exclusion that works there, and the webhook's own namespace carries it.
+        let opted_out: BTreeSet<String> = w
+            .at(&["namespaceSelector", "matchExpressions"])
+            .unwrap()
+            .items()
+            .iter()
+            .filter(|e| s(e, &["key"]) == "canarylint.io/webhook" && s(e, &["operator"]) == "NotIn")
+            .flat_map(|e| strings(e.get("values")))
+            .collect();
+        assert_eq!(
+            opted_out,
+            BTreeSet::from(["disabled".to_string()]),
+            "{name}"
+        );
+        assert_eq!(
+            s(
+                one(&all, "Namespace"),
+                &["metadata", "labels", "canarylint.io/webhook"]
+            ),
+            "disabled"
+        );
         for r in w.get("rules").unwrap().items() {
             for group in strings(r.get("apiGroups")) {
                 for resource in strings(r.get("resources")) {

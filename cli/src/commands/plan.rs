@@ -3,8 +3,8 @@
 use std::io::Write;
 
 use canarylint::model::CanaryView;
-use canarylint::plan::{plan, render_generated_yaml, render_human};
 use canarylint::{Budget, Kind, Linter, Severity};
+use canarylint_plan::{plan, render_generated_yaml, render_human};
 
 use crate::args::{Format, PlanArgs};
 use crate::error::{CliError, Status};

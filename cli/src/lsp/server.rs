@@ -477,12 +477,12 @@ impl Inner {
             let assumed = (linter.settings.namespace_assumed && doc.namespace.is_none())
                 .then_some(linter.settings.default_namespace.as_str());
             let view = inventory.view_from(linted.parsed.bundle, assumed);
-            let plan = canarylint::plan::plan(&canary, &linter.settings, Some(view));
+            let plan = canarylint_plan::plan(&canary, &linter.settings, Some(view));
             let (sl, sc) = linted.source.lsp_position(entry.key_span.start, utf16);
             let (el, ec) = linted.source.lsp_position(entry.key_span.end, utf16);
             let text = format!(
                 "**What Flagger will do** (`canarylint plan`)\n\n{}",
-                canarylint::plan::summary(&plan)
+                canarylint_plan::summary(&plan)
             );
             return Some(Hover {
                 contents: HoverContents::Markup(MarkupContent {

@@ -1,6 +1,6 @@
 //! Go durations, as Flagger parses them (`time.ParseDuration`), and a short rendering of seconds.
 
-pub(crate) use crate::duration::go_duration;
+pub(crate) use canarylint::duration::go_duration;
 
 /// Renders whole seconds the way Go prints durations, without the zero parts: `0s`, `15s`,
 /// `1m`, `1m30s`, `2h5m`.

@@ -3,7 +3,7 @@
 use serde_json::Value as J;
 
 use super::Plan;
-use crate::yaml::{Value, resolve_plain};
+use canarylint::yaml::{Value, resolve_plain};
 
 /// The generated objects as a YAML stream, one document per object Flagger writes, each
 /// preceded by a comment with its one-line summary. Objects that are copies of workloads we do
@@ -138,7 +138,7 @@ fn string(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::{Budget, parse_stream};
+    use canarylint::yaml::{Budget, parse_stream};
     use serde_json::json;
 
     #[test]

@@ -10,6 +10,8 @@
 //! Ground truth: Flagger's scheduler (`pkg/controller/scheduler.go`), its routers
 //! (`pkg/router/istio.go`, `gateway_api.go`, `kubernetes_default.go`) and its defaults
 //! (`pkg/apis/flagger/v1beta1/canary.go`).
+#![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod duration;
 mod generate;
@@ -23,9 +25,9 @@ mod tests;
 
 use serde::Serialize;
 
-use crate::context::Settings;
-use crate::inventory::View;
-use crate::model::CanaryView;
+use canarylint::context::Settings;
+use canarylint::inventory::View;
+use canarylint::model::CanaryView;
 
 pub use render::{render_human, summary};
 pub use yaml::render_generated_yaml;

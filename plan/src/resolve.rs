@@ -9,11 +9,11 @@ use super::{
     ConditionalHook, DefaultApplied, MetricKind, MetricPlan, Mirroring, Note, NoteLevel,
     ProviderInfo, Reason, StrategyInfo, StrategyKind, WeightMode,
 };
-use crate::context::{Provider, ProviderSource, Settings};
-use crate::document::Kind;
-use crate::inventory::{Lookup, View};
-use crate::model::{CanaryView, Field, PortRef};
-use crate::yaml::{Node, format_number};
+use canarylint::context::{Provider, ProviderSource, Settings};
+use canarylint::document::Kind;
+use canarylint::inventory::{Lookup, View};
+use canarylint::model::{CanaryView, Field, PortRef};
+use canarylint::yaml::{Node, format_number};
 
 /// The router a provider name selects (pkg/router/factory.go).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1293,7 +1293,7 @@ pub(crate) fn resolve(
 /// Container ports `portDiscovery` adds (router/util.go): every container but the proxies,
 /// except the one already served as targetPort (or port).
 fn discover_ports(
-    w: &crate::model::WorkloadInfo,
+    w: &canarylint::model::WorkloadInfo,
     s: &ServiceEff,
     out: &mut Out,
 ) -> Vec<(String, i64)> {

@@ -2,7 +2,7 @@
 
 use super::duration::fmt_seconds;
 use super::{MetricKind, NoteLevel, Plan, Stage, Step};
-use crate::yaml::format_number;
+use canarylint::yaml::format_number;
 
 const WIDTH: usize = 80;
 const BAR: usize = 20;

@@ -1,10 +1,10 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::document::{Kind, read};
-use crate::inventory::Inventory;
-use crate::source::SourceFile;
-use crate::yaml::{Budget, parse_stream};
+use canarylint::document::{Kind, read};
+use canarylint::inventory::Inventory;
+use canarylint::source::SourceFile;
+use canarylint::yaml::{Budget, parse_stream};
 
 /// A Canary with `provider`, extra `service` lines and extra `analysis` lines (each list of
 /// lines is indented for its block here).

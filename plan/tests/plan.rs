@@ -1,15 +1,15 @@
 //! Golden plans for Flagger's own examples, one per strategy: the JSON shape, and the human
 //! timeline with the summary and the rendered objects. Every complete example must plan, fit
 //! 80 columns and render YAML that reads back.
-//! Update with `INSTA_UPDATE=always cargo test -p canarylint --test plan`, then read the diff.
+//! Update with `INSTA_UPDATE=always cargo test -p canarylint-plan --test plan`, then read the diff.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use canarylint::model::CanaryView;
-use canarylint::plan::{Plan, plan, render_generated_yaml, render_human, summary};
 use canarylint::{Budget, Kind, Settings, SourceFile, read};
+use canarylint_plan::{Plan, plan, render_generated_yaml, render_human, summary};
 
 fn shared() -> PathBuf {
     if let Ok(p) = std::env::var("CANARYLINT_SHARED") {
@@ -133,7 +133,7 @@ fn every_complete_example_plans() {
         // The flagship examples all promote.
         if p.notes
             .iter()
-            .all(|n| n.level != canarylint::plan::NoteLevel::Blocker)
+            .all(|n| n.level != canarylint_plan::NoteLevel::Blocker)
         {
             assert!(
                 p.promotion_after_seconds.is_some(),
