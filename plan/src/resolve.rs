@@ -290,11 +290,11 @@ pub(crate) fn resolve(
     let doc = canary.doc;
     let name = canary.name().unwrap_or("<unnamed>").to_string();
     let namespace = doc.namespace_or(&settings.default_namespace).to_string();
-    if doc.namespace.is_none() {
+    if doc.namespace.is_none() && settings.namespace_assumed {
         out.note(
             NoteLevel::Assumption,
             format!(
-                "metadata.namespace is not set: the plan assumes the Canary lands in `{namespace}`"
+                "metadata.namespace is not set: the plan assumes the Canary lands in `{namespace}` (give the namespace it is applied to with --namespace)"
             ),
         );
     }
