@@ -303,6 +303,16 @@ pub fn config_schema(rules: &[&'static RuleMeta]) -> Value {
             "failOn": {
                 "description": "The lowest severity that fails the run (exit status 1). Default: error.",
                 "enum": ["error", "warning", "warn", "info"]
+            },
+            "namespace": {
+                "description": "The namespace the manifests are applied to (kubectl apply -n): objects without metadata.namespace land there. Without it, their namespace is only assumed (default) and never taken as complete.",
+                "type": "string",
+                "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                "maxLength": 63
+            },
+            "bundle": {
+                "description": "Which inputs outside a kustomization are applied together, the unit whose objects make a namespace complete: file (each file or stream, the default), directory (the files of one directory), all (everything given).",
+                "enum": ["file", "directory", "all"]
             }
         },
         "definitions": {

@@ -12,6 +12,7 @@ pub mod input;
 #[cfg(feature = "lsp")]
 pub mod lsp;
 pub mod output;
+pub mod units;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -41,6 +41,11 @@ pub struct Config {
     pub selector_labels: Option<Vec<String>>,
     /// The lowest severity that fails the run.
     pub fail_on: Option<Severity>,
+    /// The namespace the manifests are applied to (`kubectl apply -n`): objects without
+    /// `metadata.namespace` land there.
+    pub namespace: Option<String>,
+    /// Which inputs outside a kustomization are applied together.
+    pub bundle: Option<crate::bundle::Grouping>,
 }
 
 /// A configuration problem, with its place in the file.
@@ -211,6 +216,28 @@ impl Config {
                         ),
                     ),
                 },
+                "namespace" => match e.value.as_str() {
+                    Some(n) if is_namespace_name(n) => config.namespace = Some(n.to_string()),
+                    _ => err(
+                        &mut errors,
+                        e.value.span,
+                        format!(
+                            "`namespace` must be a namespace name (lowercase letters, digits and `-`), found {}",
+                            e.value.display()
+                        ),
+                    ),
+                },
+                "bundle" => match e.value.as_str().and_then(crate::bundle::Grouping::parse) {
+                    Some(g) => config.bundle = Some(g),
+                    None => err(
+                        &mut errors,
+                        e.value.span,
+                        format!(
+                            "`bundle` must be file, directory or all, found {}",
+                            e.value.display()
+                        ),
+                    ),
+                },
                 other => {
                     let known = [
                         "rules",
@@ -218,6 +245,8 @@ impl Config {
                         "defaultProvider",
                         "selectorLabels",
                         "failOn",
+                        "namespace",
+                        "bundle",
                     ];
                     let hint = crate::suggest::did_you_mean(other, known.iter().copied())
                         .map(|s| format!("; did you mean `{s}`?"))
@@ -249,6 +278,16 @@ impl Config {
         })?;
         Config::parse(&name, &text, rules)
     }
+}
+
+/// Whether a name is a valid namespace name (an RFC 1123 label).
+pub fn is_namespace_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 63
+        && n.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !n.starts_with('-')
+        && !n.ends_with('-')
 }
 
 fn suggest_rule(key: &str, rules: &[&'static RuleMeta]) -> String {

@@ -4,7 +4,7 @@ use std::cell::OnceCell;
 
 use crate::document::{Document, Kind, ParsedFile};
 use crate::finding::{Finding, Fix, Label, Related};
-use crate::inventory::{Inventory, Lookup};
+use crate::inventory::{Lookup, View};
 use crate::model::{CanaryView, Location};
 use crate::rule::{RuleMeta, Severity};
 use crate::schema::{SchemaError, Seg, path_string};
@@ -21,6 +21,9 @@ pub struct Settings {
     pub selector_labels: Vec<String>,
     /// The namespace of objects that do not name one.
     pub default_namespace: String,
+    /// Whether `default_namespace` is only a guess (no `--namespace`, no `namespace` in the
+    /// configuration): objects placed there by it never make that namespace complete.
+    pub namespace_assumed: bool,
 }
 
 impl Default for Settings {
@@ -30,6 +33,7 @@ impl Default for Settings {
             provider_configured: false,
             selector_labels: vec!["app".into(), "name".into(), "app.kubernetes.io/name".into()],
             default_namespace: "default".into(),
+            namespace_assumed: true,
         }
     }
 }
@@ -241,7 +245,8 @@ pub(crate) struct DocShared<'a> {
 pub struct Cx<'a, 'r> {
     pub file: &'a ParsedFile,
     pub doc: &'a Document,
-    pub inventory: &'a Inventory,
+    /// The inventory as this object sees it (its own bundle first).
+    pub inventory: View<'a>,
     pub settings: &'a Settings,
     pub(crate) shared: &'r DocShared<'a>,
     pub(crate) rule: &'static RuleMeta,
@@ -274,6 +279,11 @@ impl<'a> Cx<'a, '_> {
     /// The object's namespace (or the default one).
     pub fn namespace(&self) -> &'a str {
         self.doc.namespace_or(&self.settings.default_namespace)
+    }
+
+    /// Whether the object's namespace is only assumed: it names none, and none was given.
+    pub fn namespace_assumed(&self) -> bool {
+        self.settings.namespace_assumed && self.doc.namespace.is_none()
     }
 
     /// The router of this Canary (None for other kinds).

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod bundle;
 pub mod config;
 pub mod context;
 pub mod document;
@@ -14,6 +15,7 @@ pub mod duration;
 pub mod finding;
 pub mod inventory;
 pub mod json;
+pub mod kustomize;
 pub mod linter;
 pub mod model;
 pub mod rule;
@@ -28,10 +30,10 @@ pub mod testing;
 
 pub use config::Config;
 pub use context::{At, Cx, FileCx, Provider, ProviderSource, Router, Settings};
-pub use document::{Document, Kind, ParsedFile, ResourceRef, read};
+pub use document::{BrokenDocument, Document, Kind, ParsedFile, ResourceRef, read};
 pub use finding::{Applicability, Edit, Finding, FindingReport, Fix};
-pub use inventory::{Coverage, Inventory, Lookup};
-pub use linter::{LintRun, Linter, Retain};
+pub use inventory::{Broken, Bundle, Coverage, Inventory, Lookup, Unresolved, View};
+pub use linter::{Input, LintRun, Linter, Retain, Unit};
 pub use rule::{FixAvailability, Rule, RuleMeta, RuleMetadata, Severity};
 pub use source::{LineCol, SourceFile};
 pub use yaml::{Budget, Node, Span, Value};

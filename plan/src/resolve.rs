@@ -11,7 +11,7 @@ use super::{
 };
 use canarylint::context::{Provider, ProviderSource, Settings};
 use canarylint::document::Kind;
-use canarylint::inventory::{Inventory, Lookup};
+use canarylint::inventory::{Lookup, View};
 use canarylint::model::{CanaryView, Field, PortRef};
 use canarylint::yaml::{Node, format_number};
 
@@ -262,7 +262,7 @@ fn provider_info(p: &Provider) -> ProviderInfo {
 pub(crate) fn resolve(
     canary: &CanaryView<'_>,
     settings: &Settings,
-    inventory: Option<&Inventory>,
+    inventory: Option<View<'_>>,
 ) -> Resolved {
     let mut out = Out {
         defaults: Vec::new(),
@@ -272,11 +272,11 @@ pub(crate) fn resolve(
     let doc = canary.doc;
     let name = canary.name().unwrap_or("<unnamed>").to_string();
     let namespace = doc.namespace_or(&settings.default_namespace).to_string();
-    if doc.namespace.is_none() {
+    if doc.namespace.is_none() && settings.namespace_assumed {
         out.note(
             NoteLevel::Assumption,
             format!(
-                "metadata.namespace is not set: the plan assumes the Canary lands in `{namespace}`"
+                "metadata.namespace is not set: the plan assumes the Canary lands in `{namespace}` (give the namespace it is applied to with --namespace)"
             ),
         );
     }

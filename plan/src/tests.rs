@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use super::*;
 use canarylint::document::{Kind, read};
+use canarylint::inventory::Inventory;
 use canarylint::source::SourceFile;
 use canarylint::yaml::{Budget, parse_stream};
 
@@ -57,7 +58,7 @@ fn plan_with(text: &str, inventory: Option<&Inventory>) -> Plan {
     plan(
         &CanaryView::new(doc).unwrap(),
         &Settings::default(),
-        inventory,
+        inventory.map(Inventory::view),
     )
 }
 
@@ -561,6 +562,7 @@ spec:
             &Budget::GENEROUS,
         ),
         "default",
+        false,
     );
     let text = canary("istio", &["portDiscovery: true"], &["stepWeight: 50"]);
     let p = plan_with(&text, Some(&inv));
@@ -587,6 +589,7 @@ spec:
     inv.add_file(
         &read(Arc::new(SourceFile::new("d.yaml", bad)), &Budget::GENEROUS),
         "default",
+        false,
     );
     let p = plan_with(&canary("istio", &[], &["stepWeight: 50"]), Some(&inv));
     assert!(p.notes.iter().any(|n| n.level == NoteLevel::Blocker

@@ -123,3 +123,40 @@ fn fragments_never_break_the_linter() {
         );
     }
 }
+
+#[test]
+fn complete_examples_linted_as_one_folder_raise_no_warning_or_error() {
+    // `canarylint check examples/`: every file in one run, fragments and known-invalid ones
+    // included. Independent examples share names (Canary test/podinfo) and namespaces; one
+    // example's objects must not make a reference of another "missing".
+    let mut sources = Vec::new();
+    for sub in ["", "fragments", "known-invalid"] {
+        for path in examples(sub) {
+            let name = format!("{sub}/{}", path.file_name().unwrap().to_string_lossy());
+            sources.push(Arc::new(SourceFile::new(
+                name,
+                std::fs::read_to_string(&path).unwrap(),
+            )));
+        }
+    }
+    let run =
+        Linter::new(canarylint_rules::ALL).lint_sources(sources, Vec::new(), &Budget::GENEROUS);
+    let loud: Vec<String> = run
+        .findings
+        .iter()
+        .filter(|f| f.file.starts_with('/') && f.severity > Severity::Info)
+        .map(show)
+        .collect();
+    assert!(
+        loud.is_empty(),
+        "{} warnings/errors on Flagger's complete examples linted as a folder:\n{}",
+        loud.len(),
+        loud.join("\n")
+    );
+    assert!(
+        run.findings
+            .iter()
+            .any(|f| f.file.starts_with("known-invalid/") && f.severity > Severity::Info),
+        "the known-invalid examples are still caught"
+    );
+}

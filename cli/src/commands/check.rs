@@ -16,6 +16,7 @@ use crate::args::{CheckArgs, CheckFormat};
 use crate::error::{CliError, Status};
 use crate::input::{self, Seen};
 use crate::output::{self, Summary, github, human, json, junit, sarif};
+use crate::units;
 
 pub fn run(args: &CheckArgs) -> Result<Status, CliError> {
     let config = load_config(args)?;
@@ -59,33 +60,55 @@ fn load_config(args: &CheckArgs) -> Result<Config, CliError> {
 
 fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
     let mut seen = Seen::default();
-    let inputs = input::collect(&args.paths, &mut seen);
-    let context = input::collect(&args.context, &mut seen);
-    let input_errors: Vec<&CliError> = inputs.errors.iter().chain(&context.errors).collect();
+    let mut inputs = input::collect(&args.paths, &mut seen);
+    // A file given both to lint and as context is linted, and its objects also exist in the
+    // cluster: context is read on its own.
+    let mut context = input::collect(&args.context, &mut Seen::default());
+    let input_errors: Vec<CliError> = std::mem::take(&mut inputs.errors)
+        .into_iter()
+        .chain(std::mem::take(&mut context.errors))
+        .collect();
     for e in &input_errors {
         e.report();
     }
     let unreadable = !input_errors.is_empty();
 
     let fail_on = config.fail_on.unwrap_or(Severity::Error);
+    let grouping = args
+        .bundle
+        .map(Into::into)
+        .or(config.bundle)
+        .unwrap_or_default();
     let mut linter = Linter::new(canarylint_rules::ALL).with_config(config);
     if let Some(provider) = &args.provider {
         linter.settings.default_provider = provider.clone();
         linter.settings.provider_configured = true;
     }
-    linter.settings.default_namespace = args.namespace.clone();
+    if let Some(ns) = &args.namespace {
+        linter.settings.default_namespace = ns.clone();
+        linter.settings.namespace_assumed = false;
+    }
+    let namespace = linter.settings.default_namespace.clone();
     // Findings carry their positions: only the formats that quote the source keep it.
     linter.retain = canarylint::Retain {
         trees: false,
         sources: matches!(args.format, CheckFormat::Human | CheckFormat::Sarif),
     };
-    let mut base = cluster_inventory(args, &args.namespace)?;
+    let mut base = cluster_inventory(args, &namespace)?;
     if args.complete {
         for kind in canarylint::Kind::ALL {
             base.set_coverage(kind, canarylint::Coverage::All);
         }
     }
-    let run = linter.lint_sources_with(base, inputs.sources, context.sources, &Budget::GENEROUS);
+    let placed = units::place(inputs, grouping);
+    let context = units::place_context(context);
+    let run = linter.lint_inputs(
+        base,
+        placed.inputs,
+        context,
+        &placed.partial,
+        &Budget::GENEROUS,
+    );
 
     let summary = Summary::of(&run);
     let status = if unreadable {
@@ -100,7 +123,7 @@ fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
         run: &run,
         summary,
         fail_on,
-        default_namespace: &args.namespace,
+        default_namespace: &namespace,
         input_errors: input_errors.iter().map(ToString::to_string).collect(),
     };
     let written = match &args.output {

@@ -36,6 +36,11 @@ pub struct Object {
     pub name: String,
     /// Where it was read from (files only; a cluster object has none).
     pub origin: Option<Location>,
+    /// The unit it is applied with.
+    pub bundle: crate::inventory::Bundle,
+    /// Whether `namespace` is only assumed: the object names none, and no namespace was
+    /// given for such objects.
+    pub namespace_assumed: bool,
     pub data: ObjectData,
 }
 
@@ -360,6 +365,8 @@ impl Object {
             origin: loc(root.get("metadata").map_or(root.span, |m| {
                 m.entry("name").map_or(m.span, |e| e.value.span)
             })),
+            bundle: crate::inventory::Bundle::Context,
+            namespace_assumed: false,
             data,
         })
     }
