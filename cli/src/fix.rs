@@ -19,10 +19,10 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use canarylint::{Applicability, Budget, Edit, Finding, Fix, LintRun, SourceFile};
+use canarylint::{Applicability, Budget, Edit, Finding, Fix, Input, LintRun, SourceFile, Unit};
 
 use crate::error::CliError;
-use crate::input::STDIN_NAME;
+use crate::input::{Inputs, STDIN_NAME};
 
 /// How many times the inputs are fixed and linted again before giving up on more changes.
 /// Fixes rarely chain (one fix's result raising another's finding); ten passes leave room for
@@ -92,22 +92,59 @@ pub struct Done {
     pub write_failed: bool,
 }
 
-/// Lints the sources with fixes applied, writes the result as `options.mode` says, and
-/// returns the final run. `lint` lints a set of sources (with the context and inventory of
-/// the command); it is called once per pass. `paths[i]` is where `sources[i]` was read from
-/// (`None`: standard input).
+/// Where each source read is written back to: its file, found again by the source itself
+/// (placing the inputs in their bundles sets some aside as patches).
+pub struct Paths(HashMap<*const SourceFile, PathBuf>);
+
+impl Paths {
+    pub fn of(inputs: &Inputs) -> Paths {
+        Paths(
+            inputs
+                .sources
+                .iter()
+                .zip(&inputs.paths)
+                .filter_map(|(s, p)| Some((Arc::as_ptr(s), p.clone()?)))
+                .collect(),
+        )
+    }
+
+    /// `None`: standard input.
+    fn get(&self, source: &Arc<SourceFile>) -> Option<&PathBuf> {
+        self.0.get(&Arc::as_ptr(source))
+    }
+}
+
+/// Lints the inputs with fixes applied, writes the result as `options.mode` says, and
+/// returns the final run. `lint` lints a set of inputs (with the context and inventory of
+/// the command); it is called once per pass.
 pub fn run(
-    sources: Vec<Arc<SourceFile>>,
-    paths: &[Option<PathBuf>],
+    inputs: Vec<Input>,
+    paths: &Paths,
     options: Options,
-    lint: &dyn Fn(Vec<Arc<SourceFile>>) -> LintRun,
+    lint: &dyn Fn(Vec<Input>) -> LintRun,
 ) -> Result<Outcome, CliError> {
+    let paths: Vec<Option<PathBuf>> = inputs
+        .iter()
+        .map(|i| paths.get(&i.source).cloned())
+        .collect();
+    let units: Vec<Unit> = inputs.iter().map(|i| i.unit.clone()).collect();
+    let sources: Vec<Arc<SourceFile>> = inputs.into_iter().map(|i| i.source).collect();
+    let lint = |texts: Vec<Arc<SourceFile>>| {
+        lint(
+            texts
+                .into_iter()
+                .zip(units.iter().cloned())
+                .map(|(source, unit)| Input { source, unit })
+                .collect(),
+        )
+    };
     let originals = sources.clone();
-    let mut fixing = fix_passes(sources, options.unsafe_fixes, lint);
+    let mut fixing = fix_passes(sources, options.unsafe_fixes, &lint);
     for note in &fixing.notes {
         eprintln!("canarylint: {note}");
     }
-    let stdin = originals.iter().position(|s| &*s.name == STDIN_NAME);
+    let stdin =
+        (0..originals.len()).find(|&i| paths[i].is_none() && &*originals[i].name == STDIN_NAME);
     let changed: Vec<usize> = (0..originals.len())
         .filter(|&i| fixing.texts[i].text != originals[i].text)
         .collect();
@@ -133,7 +170,7 @@ pub fn run(
         Mode::Write => {
             let mut failed = Vec::new();
             for &i in &changed {
-                let written = match paths.get(i).and_then(Option::as_ref) {
+                let written = match &paths[i] {
                     Some(path) => {
                         replace_file(path, originals[i].text.as_bytes(), &fixing.texts[i].text)
                     }

@@ -29,8 +29,7 @@ pub struct Seen {
 #[derive(Debug, Default)]
 pub struct Inputs {
     pub sources: Vec<Arc<SourceFile>>,
-    /// Where each source was read from, in the order of `sources`: `None` for standard input.
-    /// Display names may be lossy; these are the paths to write back to.
+    /// The file of each source, resolved (`None` for standard input).
     pub paths: Vec<Option<PathBuf>>,
     pub errors: Vec<CliError>,
 }
@@ -39,6 +38,8 @@ pub struct Inputs {
 struct Pending {
     display: String,
     path: PathBuf,
+    /// The resolved path, once known to be unseen.
+    id: PathBuf,
 }
 
 /// Reads every path: `-` is standard input, a directory is walked, anything else is read as
@@ -48,15 +49,14 @@ pub fn collect(paths: &[PathBuf], seen: &mut Seen) -> Inputs {
     // Each slot is either stdin's text or a run of files, so that output keeps the order of
     // the command line while files are read in parallel.
     enum Slot {
-        Ready(Result<Arc<SourceFile>, CliError>),
+        Ready(Result<(Arc<SourceFile>, Option<PathBuf>), CliError>),
         Files(Vec<Pending>),
     }
-    type Read = (Result<Arc<SourceFile>, CliError>, Option<PathBuf>);
     let mut slots = Vec::new();
     for arg in paths {
         if arg.as_os_str() == "-" {
             if !std::mem::replace(&mut seen.stdin, true) {
-                slots.push(Slot::Ready(read_stdin()));
+                slots.push(Slot::Ready(read_stdin().map(|s| (s, None))));
             }
             continue;
         }
@@ -81,6 +81,7 @@ pub fn collect(paths: &[PathBuf], seen: &mut Seen) -> Inputs {
             Ok(_) => pending.push(Pending {
                 display: arg.display().to_string(),
                 path: arg.clone(),
+                id: PathBuf::new(),
             }),
         }
         slots.push(Slot::Files(unseen(pending, seen)));
@@ -88,16 +89,16 @@ pub fn collect(paths: &[PathBuf], seen: &mut Seen) -> Inputs {
 
     let mut inputs = Inputs::default();
     for slot in slots {
-        let results: Vec<Read> = match slot {
-            Slot::Ready(r) => vec![(r, None)],
+        let results = match slot {
+            Slot::Ready(r) => vec![r],
             Slot::Files(files) => files
                 .into_par_iter()
-                .map(|p| (read_file(&p.path, p.display), Some(p.path)))
+                .map(|p| read_file(&p.path, p.display).map(|s| (s, Some(p.id))))
                 .collect(),
         };
-        for (r, path) in results {
+        for r in results {
             match r {
-                Ok(s) => {
+                Ok((s, path)) => {
                     inputs.sources.push(s);
                     inputs.paths.push(path);
                 }
@@ -110,7 +111,10 @@ pub fn collect(paths: &[PathBuf], seen: &mut Seen) -> Inputs {
 
 /// Drops the files already read, and records the others as read.
 fn unseen(mut files: Vec<Pending>, seen: &mut Seen) -> Vec<Pending> {
-    files.retain(|p| seen.files.insert(identity(&p.path)));
+    files.retain_mut(|p| {
+        p.id = identity(&p.path);
+        seen.files.insert(p.id.clone())
+    });
     files
 }
 
@@ -149,6 +153,7 @@ fn walk(root: &Path) -> impl Iterator<Item = Result<Pending, CliError>> {
                 Some(Ok(Pending {
                     display: shown.display().to_string(),
                     path: e.path().to_path_buf(),
+                    id: PathBuf::new(),
                 }))
             }
             Err(err) => {
@@ -179,7 +184,7 @@ pub fn has_manifest_extension(path: &Path) -> bool {
 }
 
 /// The same file reached through different paths has one identity.
-fn identity(path: &Path) -> PathBuf {
+pub fn identity(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 

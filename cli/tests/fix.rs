@@ -141,7 +141,12 @@ fn fixes_match_the_editor(unsafe_fixes: bool) {
             args.push(&name);
             let out = check_in(&dir, &args);
             let cli = fs::read_to_string(&file).unwrap();
-            let editor = fix_in_editor(&mut lsp, &file_uri(&lsp_root.path().join(&name)), &text, unsafe_fixes);
+            let editor = fix_in_editor(
+                &mut lsp,
+                &file_uri(&lsp_root.path().join(&name)),
+                &text,
+                unsafe_fixes,
+            );
             runs += 1;
             if out.status.code() == Some(2) {
                 failures.push(format!("{name}: exit 2: {}", text_of(&out.stderr)));
@@ -160,7 +165,9 @@ fn fixes_match_the_editor(unsafe_fixes: bool) {
                 changed.insert(case.code);
                 let summary = text_of(&out.stdout);
                 if !summary.contains("fixed ") || summary.contains("nothing fixed") {
-                    failures.push(format!("{name}: the summary does not count the fix: {summary}"));
+                    failures.push(format!(
+                        "{name}: the summary does not count the fix: {summary}"
+                    ));
                 }
             }
             // Idempotence: a second run finds nothing to fix and leaves the file as it is.

@@ -53,6 +53,11 @@ pub struct Config {
     pub selector_labels: Option<Vec<String>>,
     /// The lowest severity that fails the run.
     pub fail_on: Option<Severity>,
+    /// The namespace the manifests are applied to (`kubectl apply -n`): objects without
+    /// `metadata.namespace` land there.
+    pub namespace: Option<String>,
+    /// Which inputs outside a kustomization are applied together.
+    pub bundle: Option<crate::bundle::Grouping>,
 }
 
 /// A configuration problem, with its place in the file.
@@ -81,6 +86,18 @@ pub struct ConfigFile {
     pub selector_labels: Option<Spanned<Vec<String>>>,
     /// The lowest severity that fails the run (exit status 1). Default: error.
     pub fail_on: Option<FailOn>,
+    /// The namespace the manifests are applied to (kubectl apply -n): objects without metadata.namespace land there. Without it, their namespace is only assumed (default) and never taken as complete.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(extend("pattern" = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength" = 63))
+    )]
+    pub namespace: Option<Spanned<String>>,
+    /// Which inputs outside a kustomization are applied together, the unit whose objects make a namespace complete: file (each file or stream, the default), directory (the files of one directory), all (everything given).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(extend("enum" = ["file", "directory", "all"]))
+    )]
+    pub bundle: Option<Spanned<String>>,
 }
 
 /// What a rule is set to, as written.
@@ -469,6 +486,33 @@ impl Config {
             }
         }
         config.fail_on = file.fail_on.map(FailOn::severity);
+        if let Some(n) = file.namespace {
+            if is_namespace_name(&n.value) {
+                config.namespace = Some(n.value);
+            } else {
+                err(
+                    &mut errors,
+                    n.span,
+                    format!(
+                        "`namespace` must be a namespace name (lowercase letters, digits and `-`), found `{}`",
+                        n.value
+                    ),
+                );
+            }
+        }
+        if let Some(b) = file.bundle {
+            match crate::bundle::Grouping::parse(&b.value) {
+                Some(g) => config.bundle = Some(g),
+                None => err(
+                    &mut errors,
+                    b.span,
+                    format!(
+                        "`bundle` must be file, directory or all, found `{}`",
+                        b.value
+                    ),
+                ),
+            }
+        }
         if errors.is_empty() {
             Ok(config)
         } else {
@@ -488,6 +532,16 @@ impl Config {
         })?;
         Config::parse(&name, &text, rules)
     }
+}
+
+/// Whether a name is a valid namespace name (an RFC 1123 label).
+pub fn is_namespace_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 63
+        && n.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !n.starts_with('-')
+        && !n.ends_with('-')
 }
 
 fn suggest_rule(key: &str, rules: &[&'static RuleMeta]) -> String {

@@ -223,8 +223,14 @@ pub struct Seed {
 }
 
 /// Reads `--context` paths: files, or directories searched for `.yaml`, `.yml` and `.json`
-/// (hidden entries skipped).
-pub fn load_context(paths: &[PathBuf], default_namespace: &str) -> Result<Seed, String> {
+/// (hidden entries skipped). Files a kustomization lists as patches are not objects; the
+/// namespace a kustomization sets replaces the one written. Objects without a namespace land
+/// in `default_namespace`; when that is `assumed`, they vouch for no namespace.
+pub fn load_context(
+    paths: &[PathBuf],
+    default_namespace: &str,
+    assumed: bool,
+) -> Result<Seed, String> {
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -246,9 +252,34 @@ pub fn load_context(paths: &[PathBuf], default_namespace: &str) -> Result<Seed, 
             return Err(format!("{}: no such file or directory", p.display()));
         }
     }
+    let keys: Vec<String> = files
+        .iter()
+        .map(|f| {
+            std::fs::canonicalize(f)
+                .unwrap_or_else(|_| f.clone())
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
+        .collect();
+    let layout = canarylint::bundle::discover(
+        keys.iter().map(String::as_str),
+        |dir| {
+            canarylint::kustomize::FILE_NAMES
+                .iter()
+                .map(|n| Path::new(dir).join(n))
+                .find(|p| p.is_file())
+                .and_then(|p| std::fs::read_to_string(p).ok())
+        },
+        |dir| Path::new(dir).join(".git").exists(),
+    );
     let mut inventory = Inventory::new();
     let mut namespaces: HashMap<Kind, HashSet<String>> = HashMap::new();
-    for f in &files {
+    for (f, key) in files.iter().zip(&keys) {
+        if let Some(k) = layout.patch_of(key) {
+            tracing::info!(file = %f.display(), kustomization = %k, "context file is a kustomize patch, not objects");
+            continue;
+        }
+        let set_by_kustomization = layout.namespace_of(key);
         let text =
             std::fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
         let name: Arc<str> = f.display().to_string().into();
@@ -261,8 +292,10 @@ pub fn load_context(paths: &[PathBuf], default_namespace: &str) -> Result<Seed, 
                 tracing::warn!(file = %f.display(), problem = %problem.message, "context file has a problem; its readable objects are still used");
             }
             for doc in parsed.documents.iter().filter(|d| d.kind != Kind::Other) {
-                let namespace = doc.namespace_or(default_namespace);
-                if doc.name.is_some() {
+                let written = set_by_kustomization.or(doc.namespace.as_deref());
+                let namespace = written.unwrap_or(default_namespace);
+                let namespace_assumed = written.is_none() && assumed;
+                if doc.name.is_some() && !namespace_assumed {
                     namespaces
                         .entry(doc.kind)
                         .or_default()
@@ -270,8 +303,9 @@ pub fn load_context(paths: &[PathBuf], default_namespace: &str) -> Result<Seed, 
                 }
                 // No origin: a review never shows where a context object was read, and
                 // positions in a chunk would not be the file's.
-                if let Some(object) = Object::extract(doc.kind, &doc.root, namespace, None) {
-                    inventory.insert(object);
+                if let Some(mut object) = Object::extract(doc.kind, &doc.root, namespace, None) {
+                    object.namespace_assumed = namespace_assumed;
+                    inventory.add(object);
                 }
             }
         }
@@ -357,10 +391,10 @@ mod tests {
         let text = stream(3000);
         assert!(text.len() > 2 * CHUNK_BYTES);
         std::fs::write(&path, &text).unwrap();
-        let seed = load_context(std::slice::from_ref(&path), "default").unwrap();
+        let seed = load_context(std::slice::from_ref(&path), "default", false).unwrap();
         let whole = canarylint::read(Arc::new(SourceFile::new("whole", text)), &Budget::GENEROUS);
         let mut expected = Inventory::new();
-        expected.add_file(&whole, "default");
+        expected.add_file(&whole, "default", false);
         assert_eq!(seed.inventory.count(Kind::Deployment), 3000);
         for i in [0, 1499, 2999] {
             let ns = format!("ns{}", i % 7);
@@ -372,5 +406,54 @@ mod tests {
             assert_eq!(ports(got), ports(want));
         }
         assert_eq!(seed.namespaces[&Kind::Deployment].len(), 7);
+    }
+
+    #[test]
+    fn context_patches_are_not_objects_and_assumed_namespaces_vouch_for_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("app")).unwrap();
+        let deployment = |name: &str, replicas: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n{replicas}"
+            )
+        };
+        std::fs::write(
+            root.join("app/kustomization.yaml"),
+            "namespace: test\nresources: [deployment.yaml]\npatches:\n  - path: patch.yaml\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("app/deployment.yaml"),
+            deployment("podinfo", "  template:\n    spec:\n      containers:\n        - name: a\n          ports:\n            - containerPort: 9898\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("app/patch.yaml"),
+            deployment("podinfo", "  replicas: 3\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("loose.yaml"),
+            deployment("loadtester", "  replicas: 1\n"),
+        )
+        .unwrap();
+
+        let seed = load_context(&[root.to_path_buf()], "default", true).unwrap();
+        // One podinfo, the kustomization's, in its namespace: the patch is not a second one.
+        let found = seed.inventory.lookup(Kind::Deployment, "test", "podinfo");
+        let ports = found.found().unwrap().as_workload().unwrap().containers[0]
+            .ports
+            .len();
+        assert_eq!(ports, 1);
+        assert_eq!(seed.inventory.count(Kind::Deployment), 2);
+        // The namespace-less load tester is only assumed to be in default: it vouches for
+        // nothing there.
+        assert_eq!(
+            seed.namespaces[&Kind::Deployment],
+            HashSet::from(["test".to_string()])
+        );
+        let given = load_context(&[root.to_path_buf()], "default", false).unwrap();
+        assert_eq!(given.namespaces[&Kind::Deployment].len(), 2);
     }
 }

@@ -225,7 +225,7 @@ impl Server {
                 WatchSettings {
                     namespaces: (!args.watch_namespaces.is_empty())
                         .then(|| args.watch_namespaces.clone()),
-                    default_namespace: args.namespace.clone(),
+                    default_namespace: args.namespace.clone().unwrap_or_else(|| "default".into()),
                 },
                 metrics,
             ));
@@ -314,12 +314,20 @@ fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
 pub fn build_state(args: &ServeArgs) -> Result<State, ServeError> {
     let config = load_config(args)?;
     let mut linter = Linter::new(canarylint_rules::ALL).with_config(config);
-    linter.settings.default_namespace = args.namespace.clone();
+    if let Some(ns) = &args.namespace {
+        linter.settings.default_namespace = ns.clone();
+        linter.settings.namespace_assumed = false;
+    }
     if let Some(p) = &args.provider {
         linter.settings.default_provider = p.clone();
         linter.settings.provider_configured = true;
     }
-    let seed = load_context(&args.context, &args.namespace).map_err(ServeError::Usage)?;
+    let seed = load_context(
+        &args.context,
+        &linter.settings.default_namespace,
+        linter.settings.namespace_assumed,
+    )
+    .map_err(ServeError::Usage)?;
     if !args.context.is_empty() {
         tracing::info!(
             files = seed.files,

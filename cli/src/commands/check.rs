@@ -17,6 +17,7 @@ use crate::error::{CliError, Status};
 use crate::fix;
 use crate::input::{self, Seen};
 use crate::output::{self, Summary, github, human, json, junit, sarif};
+use crate::units;
 
 pub fn run(args: &CheckArgs) -> Result<Status, CliError> {
     let config = load_config(args)?;
@@ -60,43 +61,58 @@ fn load_config(args: &CheckArgs) -> Result<Config, CliError> {
 
 fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
     let mut seen = Seen::default();
-    let inputs = input::collect(&args.paths, &mut seen);
-    let context = input::collect(&args.context, &mut seen);
-    let input_errors: Vec<&CliError> = inputs.errors.iter().chain(&context.errors).collect();
+    let mut inputs = input::collect(&args.paths, &mut seen);
+    // A file given both to lint and as context is linted, and its objects also exist in the
+    // cluster: context is read on its own.
+    let mut context = input::collect(&args.context, &mut Seen::default());
+    let input_errors: Vec<CliError> = std::mem::take(&mut inputs.errors)
+        .into_iter()
+        .chain(std::mem::take(&mut context.errors))
+        .collect();
     for e in &input_errors {
         e.report();
     }
     let unreadable = !input_errors.is_empty();
 
     let fail_on = config.fail_on.unwrap_or(Severity::Error);
+    let grouping = args
+        .bundle
+        .map(Into::into)
+        .or(config.bundle)
+        .unwrap_or_default();
     let mut linter = Linter::new(canarylint_rules::ALL).with_config(config);
     if let Some(provider) = &args.provider {
         linter.settings.default_provider = provider.clone();
         linter.settings.provider_configured = true;
     }
-    linter.settings.default_namespace = args.namespace.clone();
+    if let Some(ns) = &args.namespace {
+        linter.settings.default_namespace = ns.clone();
+        linter.settings.namespace_assumed = false;
+    }
+    let namespace = linter.settings.default_namespace.clone();
     // Findings carry their positions: only the formats that quote the source keep it.
     linter.retain = canarylint::Retain {
         trees: false,
         sources: matches!(args.format, CheckFormat::Human | CheckFormat::Sarif),
     };
-    let mut base = cluster_inventory(args, &args.namespace)?;
+    let mut base = cluster_inventory(args, &namespace)?;
     if args.complete {
         for kind in canarylint::Kind::ALL {
             base.set_coverage(kind, canarylint::Coverage::All);
         }
     }
-    let (run, fixed) = match args.fix_mode() {
-        None => (
-            linter.lint_sources_with(base, inputs.sources, context.sources, &Budget::GENEROUS),
-            None,
-        ),
-        Some(mode) => {
-            let lint = |sources| {
-                linter.lint_sources_with(
+    // Where each file is written back to, before placing takes the sources.
+    let fix_paths = args.fix_mode().map(|_| fix::Paths::of(&inputs));
+    let placed = units::place(inputs, grouping);
+    let context = units::place_context(context);
+    let (run, fixed) = match (args.fix_mode(), fix_paths) {
+        (Some(mode), Some(paths)) => {
+            let lint = |inputs| {
+                linter.lint_inputs(
                     base.clone(),
-                    sources,
-                    context.sources.clone(),
+                    inputs,
+                    context.clone(),
+                    &placed.partial,
                     &Budget::GENEROUS,
                 )
             };
@@ -104,9 +120,19 @@ fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
                 mode,
                 unsafe_fixes: args.unsafe_fixes,
             };
-            let outcome = fix::run(inputs.sources, &inputs.paths, options, &lint)?;
+            let outcome = fix::run(placed.inputs, &paths, options, &lint)?;
             (outcome.run, Some(outcome.done))
         }
+        _ => (
+            linter.lint_inputs(
+                base,
+                placed.inputs,
+                context,
+                &placed.partial,
+                &Budget::GENEROUS,
+            ),
+            None,
+        ),
     };
 
     let mut summary = Summary::of(&run);
@@ -126,7 +152,7 @@ fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
         run: &run,
         summary,
         fail_on,
-        default_namespace: &args.namespace,
+        default_namespace: &namespace,
         input_errors: input_errors.iter().map(ToString::to_string).collect(),
     };
     let written = match &args.output {

@@ -11,22 +11,38 @@ use crate::error::{CliError, Status};
 use crate::input::{self, Seen};
 use crate::output::plan::{render_generated_yaml, render_human};
 use crate::output::{self, human};
+use crate::units;
 
 pub fn run(args: &PlanArgs) -> Result<Status, CliError> {
     let mut seen = Seen::default();
-    let inputs = input::collect(&args.paths, &mut seen);
-    let context = input::collect(&args.context, &mut seen);
+    let mut inputs = input::collect(&args.paths, &mut seen);
+    // A file given both to lint and as context is linted, and its objects also exist in the
+    // cluster: context is read on its own.
+    let mut context = input::collect(&args.context, &mut Seen::default());
     for e in inputs.errors.iter().chain(&context.errors) {
         e.report();
     }
     let unreadable = !inputs.errors.is_empty() || !context.errors.is_empty();
+    inputs.errors.clear();
+    context.errors.clear();
     let mut linter = Linter::new(canarylint_rules::ALL);
     if let Some(provider) = &args.provider {
         linter.settings.default_provider = provider.clone();
         linter.settings.provider_configured = true;
     }
-    linter.settings.default_namespace = args.namespace.clone();
-    let run = linter.lint_sources(inputs.sources, context.sources, &Budget::GENEROUS);
+    if let Some(ns) = &args.namespace {
+        linter.settings.default_namespace = ns.clone();
+        linter.settings.namespace_assumed = false;
+    }
+    let default_ns = linter.settings.default_namespace.clone();
+    let placed = units::place(inputs, args.bundle.map(Into::into).unwrap_or_default());
+    let run = linter.lint_inputs(
+        canarylint::Inventory::new(),
+        placed.inputs,
+        units::place_context(context),
+        &placed.partial,
+        &Budget::GENEROUS,
+    );
 
     let mut plans = Vec::new();
     for file in &run.files {
@@ -34,7 +50,7 @@ pub fn run(args: &PlanArgs) -> Result<Status, CliError> {
             let Some(canary) = CanaryView::new(doc) else {
                 continue;
             };
-            let ns = doc.namespace_or(&args.namespace);
+            let ns = doc.namespace_or(&default_ns);
             let name = doc.name.as_deref().unwrap_or("");
             if let Some(wanted) = &args.canary {
                 let (wns, wname) = wanted.split_once('/').unwrap_or((ns, wanted.as_str()));
@@ -56,7 +72,17 @@ pub fn run(args: &PlanArgs) -> Result<Status, CliError> {
                 .collect();
             plans.push((
                 file,
-                plan(&canary, &linter.settings, Some(&run.inventory)),
+                plan(
+                    &canary,
+                    &linter.settings,
+                    Some(
+                        run.inventory.view_from(
+                            file.bundle,
+                            (linter.settings.namespace_assumed && doc.namespace.is_none())
+                                .then_some(default_ns.as_str()),
+                        ),
+                    ),
+                ),
                 findings,
             ));
         }

@@ -1,13 +1,17 @@
 //! The files of the workspace folders: read at start, bounded, kept as inventory objects.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use canarylint::bundle::{Grouping, Layout, UnitKey, normalize};
 use canarylint::config::Config;
+use canarylint::kustomize::{Kustomization, is_kustomization_file};
 use canarylint::model::Object;
-use canarylint::{Budget, Inventory, Kind, Linter, ParsedFile, SourceFile, read};
+use canarylint::{
+    Broken, Budget, Bundle, Inventory, Kind, Linter, ParsedFile, SourceFile, Unit, read,
+};
 use rayon::prelude::*;
 use walkdir::WalkDir;
 
@@ -35,11 +39,17 @@ impl Default for Limits {
 /// Folders never read: build output and dependencies (hidden folders are skipped too).
 const SKIPPED_DIRS: &[&str] = &["target", "node_modules"];
 
-/// A file of the workspace that holds objects rules look up.
+/// A file of the workspace that holds objects rules look up, or a kustomization.
 #[derive(Debug)]
 pub struct DiskFile {
     pub source: Arc<SourceFile>,
+    /// Read with the namespace `default`, assumed, for objects that name none: the inventory
+    /// places them once it knows their kustomization and the configuration.
     pub objects: Arc<Vec<Object>>,
+    /// Documents that did not parse.
+    pub broken: Arc<Vec<Broken>>,
+    /// The file is a kustomization: what it lists.
+    pub kustomization: Option<Arc<Kustomization>>,
 }
 
 /// What reading the workspace found.
@@ -71,7 +81,7 @@ pub fn index(roots: &[PathBuf], limits: Limits, cancel: &AtomicBool) -> Index {
             if cancel.load(Ordering::Relaxed) {
                 return Index::default();
             }
-            if !entry.file_type().is_file() || !has_manifest_extension(entry.path()) {
+            if !entry.file_type().is_file() || !is_workspace_file(entry.path()) {
                 continue;
             }
             let Ok(meta) = entry.metadata() else { continue };
@@ -114,19 +124,39 @@ fn skipped(entry: &walkdir::DirEntry) -> bool {
     entry.file_type().is_dir() && SKIPPED_DIRS.contains(&name)
 }
 
-/// Reads one file; `None` when it cannot be read or holds no object rules look up.
+/// Whether a file is read into the workspace: a manifest, or a kustomization.
+pub fn is_workspace_file(path: &Path) -> bool {
+    has_manifest_extension(path) || is_kustomization(path)
+}
+
+/// Whether a file is a kustomization.
+pub fn is_kustomization(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(is_kustomization_file)
+}
+
+/// Reads one file; `None` when it cannot be read, or holds no object rules look up and is no
+/// kustomization.
 pub fn read_file(path: &Path, limits: Limits) -> Option<DiskFile> {
     let meta = std::fs::metadata(path).ok()?;
     if !meta.is_file() || meta.len() > limits.max_file_bytes {
         return None;
     }
     let text = String::from_utf8(std::fs::read(path).ok()?).ok()?;
+    let kustomization = is_kustomization(path)
+        .then(|| canarylint::kustomize::parse(&text).ok())
+        .flatten()
+        .map(Arc::new);
     let source = Arc::new(SourceFile::new(name_of(path), text));
     let parsed = read(source.clone(), &Budget::GENEROUS);
     let objects = objects_of(&parsed, &default_namespace());
-    (!objects.is_empty()).then(|| DiskFile {
+    let broken = Inventory::broken_of(&parsed, &default_namespace(), true);
+    (!objects.is_empty() || !broken.is_empty() || kustomization.is_some()).then(|| DiskFile {
         source,
         objects: Arc::new(objects),
+        broken: Arc::new(broken),
+        kustomization,
     })
 }
 
@@ -135,25 +165,110 @@ pub fn default_namespace() -> String {
     canarylint::Settings::default().default_namespace
 }
 
-/// The inventory objects of a parsed file.
+/// The inventory objects of a parsed file, their namespace assumed where they name none.
 pub fn objects_of(parsed: &ParsedFile, namespace: &str) -> Vec<Object> {
-    let mut kinds: Vec<Kind> = parsed
-        .documents
-        .iter()
-        .map(|d| d.kind)
-        .filter(|k| *k != Kind::Other)
-        .collect();
-    if kinds.is_empty() {
-        return Vec::new();
+    Inventory::objects_of(parsed, namespace, true)
+}
+
+/// Where the files of the workspace land: their bundles, which are kustomize patches, and
+/// the namespace of objects that name none.
+pub struct Places {
+    layout: Layout,
+    grouping: Grouping,
+    given: HashSet<String>,
+    /// The namespace of objects that name none, and whether it is only assumed.
+    pub namespace: String,
+    pub assumed: bool,
+}
+
+/// What a file of the workspace is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DocPlace {
+    Objects(Unit),
+    /// A kustomize patch: not objects.
+    Patch,
+}
+
+fn key(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+impl Places {
+    /// `kustomizations` by their file, `files` every file of the workspace and the open
+    /// documents; the settings of `linter` (the workspace's configuration).
+    pub fn new<'a>(
+        kustomizations: impl IntoIterator<Item = (&'a Path, &'a Kustomization)>,
+        files: impl IntoIterator<Item = &'a Path>,
+        linter: &Linter,
+    ) -> Places {
+        let mut layout = Layout::new();
+        for (file, k) in kustomizations {
+            if let Some(dir) = file.parent() {
+                layout.add(&key(dir), k.clone());
+            }
+        }
+        Places {
+            layout,
+            grouping: linter.config.bundle.unwrap_or_default(),
+            given: files.into_iter().map(|p| normalize(&key(p))).collect(),
+            namespace: linter.settings.default_namespace.clone(),
+            assumed: linter.settings.namespace_assumed,
+        }
     }
-    kinds.sort();
-    kinds.dedup();
-    let mut inv = Inventory::new();
-    inv.add_file(parsed, namespace);
-    kinds
-        .into_iter()
-        .flat_map(|k| inv.all(k).cloned().collect::<Vec<_>>())
-        .collect()
+
+    /// Where a file lands; `unsaved` names a document without a path. `ids` numbers the
+    /// bundles, and keeps the numbers from one call to the next. Also says whether the
+    /// bundle was read whole.
+    pub fn place(
+        &self,
+        path: Option<&Path>,
+        unsaved: &str,
+        ids: &mut HashMap<UnitKey, u32>,
+    ) -> (DocPlace, bool) {
+        let unit_key = match path {
+            Some(p) => self.layout.unit_key(&key(p), self.grouping),
+            None => Some(UnitKey::File(format!("\0{unsaved}"))),
+        };
+        let Some(unit_key) = unit_key else {
+            return (DocPlace::Patch, true);
+        };
+        let whole = self.layout.is_whole_unit(&unit_key, &self.given);
+        let next = ids.len() as u32;
+        let id = *ids.entry(unit_key).or_insert(next);
+        let unit = Unit {
+            bundle: Bundle::Input(id),
+            namespace: path
+                .and_then(|p| self.layout.namespace_of(&key(p)))
+                .map(Arc::from),
+        };
+        (DocPlace::Objects(unit), whole)
+    }
+
+    /// An object of a file read with [`objects_of`], placed in its unit.
+    pub fn object(&self, o: &Object, unit: &Unit) -> Object {
+        let mut o = o.clone();
+        o.bundle = unit.bundle;
+        if let Some(ns) = &unit.namespace {
+            o.namespace = ns.to_string();
+            o.namespace_assumed = false;
+        } else if o.namespace_assumed {
+            o.namespace.clone_from(&self.namespace);
+            o.namespace_assumed = self.assumed;
+        }
+        o
+    }
+
+    /// A broken document of a file, placed in its unit.
+    pub fn broken(&self, b: &Broken, unit: &Unit) -> Broken {
+        let mut b = b.clone();
+        b.bundle = unit.bundle;
+        if let Some(ns) = &unit.namespace {
+            b.namespace = Some(ns.to_string());
+        } else if b.namespace.is_none() && !self.assumed {
+            b.namespace = Some(self.namespace.clone());
+        }
+        b
+    }
 }
 
 /// Whether a parsed file holds any object rules look up.
