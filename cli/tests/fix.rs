@@ -85,6 +85,14 @@ fn text_of(out: &[u8]) -> String {
     String::from_utf8(out.to_vec()).unwrap()
 }
 
+/// Syntax problems (unreadable YAML, duplicate keys) in a text, as the linter reads it.
+fn syntax_problems(name: &str, text: &str) -> usize {
+    let source = std::sync::Arc::new(canarylint::SourceFile::new(name, text));
+    canarylint::read(source, &canarylint::Budget::GENEROUS)
+        .problems
+        .len()
+}
+
 /// What the language server's quick fixes make of a text: the first fix offered (in the
 /// order of the findings) is applied, the document linted again, until none is offered.
 /// `unsafe_fixes`: the rules' unsafe fixes too, else only the preferred (safe) ones.
@@ -121,6 +129,8 @@ fn fixes_match_the_editor(unsafe_fixes: bool) {
     }
     let mut failures = Vec::new();
     let mut changed: BTreeSet<&str> = BTreeSet::new();
+    // What every fix makes of its case, as a diff to review (LF cases).
+    let mut record = String::new();
     let cases = cases();
     let mut runs = 0;
     for case in &cases {
@@ -158,6 +168,20 @@ fn fixes_match_the_editor(unsafe_fixes: bool) {
                 ));
                 continue;
             }
+            if syntax_problems(&name, &cli) > syntax_problems(&name, &text) {
+                failures.push(format!(
+                    "{name}: the fixed text no longer reads as YAML:\n{cli}"
+                ));
+            }
+            if !crlf {
+                let diff = similar::TextDiff::from_lines(&text, &cli);
+                record.push_str(&format!(
+                    "=== {name}\n{}",
+                    diff.unified_diff()
+                        .context_radius(1)
+                        .header("case", "fixed")
+                ));
+            }
             if crlf && cli.replace("\r\n", "").contains('\n') {
                 failures.push(format!("{name}: a fix wrote a bare LF line end:\n{cli:?}"));
             }
@@ -185,6 +209,14 @@ fn fixes_match_the_editor(unsafe_fixes: bool) {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     // Every fixable rule has a case its fix changes (with the unsafe ones allowed), so a fix
     // that silently stopped applying fails here.
+    insta::assert_snapshot!(
+        if unsafe_fixes {
+            "fixed_cases_unsafe"
+        } else {
+            "fixed_cases_safe"
+        },
+        record
+    );
     if unsafe_fixes {
         let fixable: BTreeSet<&str> = cases.iter().map(|c| c.code).collect();
         let missing: Vec<&&str> = fixable.difference(&changed).collect();
@@ -201,4 +233,223 @@ fn safe_fixes_match_the_editor_for_every_fixable_rule() {
 #[test]
 fn unsafe_fixes_match_the_editor_for_every_fixable_rule() {
     fixes_match_the_editor(true);
+}
+
+// The command itself: files, permissions, --diff, standard input, the summary
+
+/// A Canary with four safe fixes (CL308, CL103, CL004, CL409) and an unsafe one (CL201), a
+/// comment and a quoted scalar that must stay as they are.
+const CANARY: &str = "\
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata:
+  name: podinfo # the app
+  namespace: test
+spec:
+  provider: istio
+  targetRef:
+    apiVersion: v1
+    kind: Deployment
+    name: podinfo
+  service:
+    port: 9898
+    gateways:
+      - 'istio-system/public-gateway'
+  analysis:
+    interval: 5s
+    threshold: 0
+    maxWeight: 50
+    stepWeight: 60
+";
+
+/// CANARY with its safe fixes applied.
+fn safe_fixed() -> String {
+    CANARY
+        .replace("apiVersion: v1\n", "apiVersion: apps/v1\n")
+        .replace(
+            "      - 'istio-system/public-gateway'\n",
+            "      - 'istio-system/public-gateway'\n      - mesh\n",
+        )
+        .replace("interval: 5s", "interval: 10s")
+        .replace("threshold: 0", "threshold: 1")
+}
+
+const DIFF: &str = "\
+--- canary.yaml
++++ canary.yaml
+@@ -6,15 +6,16 @@
+ spec:
+   provider: istio
+   targetRef:
+-    apiVersion: v1
++    apiVersion: apps/v1
+     kind: Deployment
+     name: podinfo
+   service:
+     port: 9898
+     gateways:
+       - 'istio-system/public-gateway'
++      - mesh
+   analysis:
+-    interval: 5s
+-    threshold: 0
++    interval: 10s
++    threshold: 1
+     maxWeight: 50
+     stepWeight: 60
+";
+
+fn summary_line(out: &[u8]) -> String {
+    text_of(out).lines().last().unwrap_or_default().to_string()
+}
+
+#[test]
+fn fix_writes_the_safe_fixes_and_the_summary_says_what_is_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("canary.yaml");
+    fs::write(&file, CANARY).unwrap();
+    let out = check_in(dir.path(), &["--fix", "canary.yaml"]);
+    assert_eq!(fs::read_to_string(&file).unwrap(), safe_fixed());
+    assert_eq!(
+        summary_line(&out.stdout),
+        "fixed 4 findings (1 more with --unsafe-fixes); 1 error, 2 infos left in 1 file (1 document)"
+    );
+    // What remains decides the status: CL201's error is left.
+    assert_eq!(out.status.code(), Some(1), "{}", text_of(&out.stderr));
+
+    let out = check_in(dir.path(), &["--fix", "--unsafe-fixes", "canary.yaml"]);
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        safe_fixed().replace("stepWeight: 60", "stepWeight: 50")
+    );
+    assert_eq!(
+        summary_line(&out.stdout),
+        "fixed 1 finding; 2 infos left in 1 file (1 document)"
+    );
+    assert_eq!(out.status.code(), Some(0));
+
+    let out = check_in(dir.path(), &["--fix", "--unsafe-fixes", "canary.yaml"]);
+    assert_eq!(
+        summary_line(&out.stdout),
+        "nothing fixed; 2 infos left in 1 file (1 document)"
+    );
+    // The file was replaced by a rename: no temporary file is left beside it.
+    let names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["canary.yaml"]);
+}
+
+#[test]
+fn a_read_only_file_gives_exit_2_and_the_others_are_still_fixed() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.yaml"), dir.path().join("b.yaml"));
+    fs::write(&a, CANARY).unwrap();
+    fs::write(&b, CANARY).unwrap();
+    fs::set_permissions(&a, fs::Permissions::from_mode(0o640)).unwrap();
+    fs::set_permissions(&b, fs::Permissions::from_mode(0o444)).unwrap();
+    let out = check_in(dir.path(), &["--fix", "a.yaml", "b.yaml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text_of(&out.stderr));
+    let stderr = text_of(&out.stderr);
+    assert!(
+        stderr.contains("b.yaml") && stderr.contains("read-only"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read_to_string(&a).unwrap(), safe_fixed());
+    assert_eq!(fs::read_to_string(&b).unwrap(), CANARY);
+    // The fixed file keeps its mode, the refused one too.
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!((mode(&a), mode(&b)), (0o640, 0o444));
+    // Only what was written counts as fixed; b.yaml's findings are still there.
+    assert_eq!(
+        summary_line(&out.stdout),
+        "fixed 4 findings (2 more with --unsafe-fixes); 2 errors, 2 warnings, 6 infos left in 2 files (2 documents)"
+    );
+}
+
+#[test]
+fn diff_prints_what_fix_would_change_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("canary.yaml");
+    fs::write(&file, CANARY).unwrap();
+    let out = check_in(dir.path(), &["--diff", "canary.yaml"]);
+    assert_eq!(text_of(&out.stdout), DIFF);
+    assert_eq!(fs::read_to_string(&file).unwrap(), CANARY);
+    // Something to fix: exit 1, whatever remains.
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        summary_line(&out.stderr),
+        "would fix 4 findings (1 more with --unsafe-fixes); 1 error, 2 infos left in 1 file (1 document)"
+    );
+    let out = check_in(dir.path(), &["--diff", "--unsafe-fixes", "canary.yaml"]);
+    assert!(text_of(&out.stdout).contains("+    stepWeight: 50\n"));
+    assert_eq!(fs::read_to_string(&file).unwrap(), CANARY);
+
+    // Nothing to fix and nothing failing: no diff, exit 0.
+    check_in(dir.path(), &["--fix", "--unsafe-fixes", "canary.yaml"]);
+    let out = check_in(dir.path(), &["--diff", "--unsafe-fixes", "canary.yaml"]);
+    assert_eq!(text_of(&out.stdout), "");
+    assert_eq!(out.status.code(), Some(0), "{}", text_of(&out.stderr));
+    assert_eq!(
+        summary_line(&out.stderr),
+        "nothing to fix; 2 infos left in 1 file (1 document)"
+    );
+}
+
+#[test]
+fn standard_input_is_fixed_to_standard_output() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    for crlf in [false, true] {
+        let (input, expected) = if crlf {
+            (
+                CANARY.replace('\n', "\r\n"),
+                safe_fixed().replace('\n', "\r\n"),
+            )
+        } else {
+            (CANARY.to_string(), safe_fixed())
+        };
+        let mut child = Command::new(env!("CARGO_BIN_EXE_canarylint"))
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .args(["check", "--no-config", "--fix", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        // Standard output is the fixed stream alone; the report goes to standard error.
+        assert_eq!(text_of(&out.stdout), expected);
+        assert_eq!(
+            summary_line(&out.stderr),
+            "fixed 4 findings (1 more with --unsafe-fixes); 1 error, 2 infos left in 1 file (1 document)"
+        );
+        assert_eq!(out.status.code(), Some(1));
+    }
+}
+
+#[test]
+fn unsafe_fixes_alone_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("canary.yaml"), CANARY).unwrap();
+    let out = check_in(dir.path(), &["--unsafe-fixes", "canary.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text_of(&out.stderr).contains("--fix"),
+        "{}",
+        text_of(&out.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("canary.yaml")).unwrap(),
+        CANARY
+    );
 }

@@ -55,11 +55,50 @@ pub fn only_comment_after(text: &str, offset: usize) -> bool {
     rest.is_empty() || rest.starts_with('#')
 }
 
-/// Where an entry's value ends, trailing spaces and line breaks of block values left out.
+/// Where an entry's value ends, trailing spaces and line breaks of block values left out. A
+/// flow collection ends at its closing bracket (the reader's span ends with its last item).
 pub fn value_end(text: &str, entry: &Entry) -> u32 {
     let start = entry.key_span.end as usize;
     let end = (entry.value.span.end as usize).max(start).min(text.len());
+    let end = flow_end(text, entry.value.span.start as usize).map_or(end, |e| e.max(end));
     (start + text[start..end].trim_end().len()) as u32
+}
+
+/// The end of the flow collection (`[…]` or `{…}`) starting at `at`, past its closing bracket.
+fn flow_end(text: &str, at: usize) -> Option<usize> {
+    let rest = text.get(at..)?;
+    if !rest.starts_with(['[', '{']) {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut chars = rest.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            (Some('\''), '\'') if chars.peek().is_some_and(|(_, n)| *n == '\'') => {
+                chars.next();
+            }
+            (Some('"'), '\\') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            // A comment runs to the end of its line, brackets in it included.
+            (None, '#') if i > 0 && rest[..i].ends_with([' ', '\t', '\n']) => {
+                while chars.next_if(|(_, n)| *n != '\n').is_some() {}
+            }
+            (None, '[' | '{') => depth += 1,
+            (None, ']' | '}') => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(at + i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Deletes the whole lines of a block-style entry: from its key's line to its value's line.
@@ -169,6 +208,23 @@ mod tests {
         assert!(!has_comment("  color: a#b"));
         assert!(has_comment("  url: \"http://x/#a\" # yes"));
         assert!(!has_comment("  stepWeight: 60"));
+    }
+
+    #[test]
+    fn a_flow_value_ends_at_its_closing_bracket() {
+        let end = |t: &str| {
+            let stream = crate::yaml::parse_stream(t, &crate::yaml::Budget::STRICT);
+            let root = &stream.documents[0].root;
+            value_end(t, &root.entries()[0]) as usize
+        };
+        let t = "a: [10, 50] # x\nb: 1\n";
+        assert_eq!(&t[..end(t)], "a: [10, 50]");
+        let t = "a: {x: ']', y: \"}\"}\nb: 1\n";
+        assert_eq!(&t[..end(t)], "a: {x: ']', y: \"}\"}");
+        let t = "a: [10, # ] not yet\n  50]\nb: 1\n";
+        assert_eq!(&t[..end(t)], "a: [10, # ] not yet\n  50]");
+        let t = "a: 10 # [\nb: 1\n";
+        assert_eq!(&t[..end(t)], "a: 10");
     }
 
     #[test]
