@@ -159,7 +159,8 @@ pub struct CheckArgs {
     ///
     /// Only the edited spans change: comments, key order, quoting and line ends stay as they
     /// were. Files are linted again until no fix applies (at most 10 passes), and each file is
-    /// replaced at once (a temporary file in the same folder, then a rename).
+    /// replaced at once (a temporary file in the same folder, then a rename, with the file's
+    /// permissions); a read-only file is left as it is and named on standard error.
     #[arg(long, help_heading = "Fixes")]
     pub fix: bool,
 
@@ -168,8 +169,8 @@ pub struct CheckArgs {
     #[arg(long, help_heading = "Fixes", requires = "fixing")]
     pub unsafe_fixes: bool,
 
-    /// Print what --fix would change as a unified diff on standard output, and change no file.
-    /// The report of what would remain goes to --output or standard error.
+    /// Print what --fix would change as a unified diff on standard output, and change no file
+    /// (alone or with --fix). The report of what would remain goes to --output or standard error.
     #[arg(long, help_heading = "Fixes")]
     pub diff: bool,
 }

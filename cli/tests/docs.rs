@@ -332,4 +332,55 @@ fn pre_commit_hook_runs_check_on_manifests() {
     let mut argv: Vec<&str> = hook["entry"].as_str().unwrap().split(' ').collect();
     argv.extend(["a.yaml", "b.json"]);
     Cli::try_parse_from(argv).unwrap();
+    // The hook that applies the fixes: the same files, `check --fix`.
+    let fix = &hooks[1];
+    assert_eq!(fix["id"], "canarylint-fix");
+    assert_eq!(fix["entry"], "canarylint check --fix");
+    for key in ["language", "files", "require_serial"] {
+        assert_eq!(fix[key], hook[key], "{key}");
+    }
+    let mut argv: Vec<&str> = fix["entry"].as_str().unwrap().split(' ').collect();
+    argv.extend(["a.yaml", "b.json"]);
+    let parsed = Cli::try_parse_from(argv).unwrap();
+    assert!(matches!(parsed.command, canarylint_cli::args::Command::Check(c) if c.fix && !c.diff));
+}
+
+/// The hooks of docs/ci.md's pre-commit setups, with their `args`, are command lines that
+/// parse; `--fix --diff` is among them.
+#[test]
+fn pre_commit_setups_in_the_ci_docs_parse() {
+    let text = fs::read_to_string(root().join("docs/ci.md")).unwrap();
+    let hooks_file = fs::read_to_string(root().join(".pre-commit-hooks.yaml")).unwrap();
+    let hooks = to_json(&parse_stream(&hooks_file, &Budget::STRICT).documents[0].root);
+    let mut seen = Vec::new();
+    for (_, body) in code_blocks(&text).into_iter().filter(|(l, _)| l == "yaml") {
+        let config = to_json(&parse_stream(&body, &Budget::STRICT).documents[0].root);
+        let Some(repos) = config["repos"].as_array() else {
+            continue;
+        };
+        for hook in repos.iter().flat_map(|r| r["hooks"].as_array().unwrap()) {
+            let id = hook["id"].as_str().unwrap();
+            let shipped = hooks
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|h| h["id"] == id)
+                .unwrap_or_else(|| panic!("docs/ci.md uses hook {id}, which is not shipped"));
+            let mut argv: Vec<String> = shipped["entry"]
+                .as_str()
+                .unwrap()
+                .split(' ')
+                .map(String::from)
+                .collect();
+            let args: Vec<String> = hook["args"]
+                .as_array()
+                .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+                .unwrap_or_default();
+            argv.extend(args.iter().cloned());
+            argv.push("a.yaml".into());
+            Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+            seen.push(args.join(" "));
+        }
+    }
+    assert!(seen.iter().any(|a| a == "--fix --diff"), "{seen:?}");
 }
