@@ -8,7 +8,6 @@ pub mod args;
 pub mod commands;
 pub mod docs;
 pub mod error;
-pub mod input;
 #[cfg(feature = "lsp")]
 pub mod lsp;
 pub mod output;

@@ -3,11 +3,11 @@
 //! [`ConfigFile`] is the file as written: serde types, from which the JSON schema is derived
 //! (feature `schema`). [`Config::parse`] reads the text with the manifests' YAML reader, turns
 //! it into those types, then checks what types cannot (rule codes, resource patterns) and
-//! resolves it into the [`Config`] the linter applies. Every error names the line and column of
+//! resolves it into the [`Config`] the linter applies. Finding and reading the file is the
+//! workspace layer's (`canarylint-workspace`): this crate does no file I/O. Every error names the line and column of
 //! the bad key or value.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -19,9 +19,6 @@ use crate::source::{LineCol, SourceFile};
 use crate::suppress::RuleSelector;
 use crate::tree::{Node, Span, Value};
 use crate::yaml::{Budget, parse_stream};
-
-/// The file name looked for, from the working directory upward.
-pub const CONFIG_FILE: &str = ".canarylint.yaml";
 
 /// What a rule is set to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -334,19 +331,6 @@ impl Config {
         self.rules.iter().find(|(c, _)| c == code).map(|(_, l)| *l)
     }
 
-    /// Finds `.canarylint.yaml` in `dir` or an ancestor.
-    pub fn discover(dir: &Path) -> Option<PathBuf> {
-        let mut d = Some(dir);
-        while let Some(p) = d {
-            let candidate = p.join(CONFIG_FILE);
-            if candidate.is_file() {
-                return Some(candidate);
-            }
-            d = p.parent();
-        }
-        None
-    }
-
     /// Parses a configuration; `rules` is the registry (to check codes and slugs).
     pub fn parse(
         name: &str,
@@ -474,19 +458,6 @@ impl Config {
         } else {
             Err(errors)
         }
-    }
-
-    /// Reads and parses a configuration file.
-    pub fn load(path: &Path, rules: &[&'static RuleMeta]) -> Result<Config, Vec<ConfigError>> {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            vec![ConfigError {
-                file: name.clone(),
-                at: LineCol { line: 1, column: 1 },
-                message: format!("cannot read: {e}"),
-            }]
-        })?;
-        Config::parse(&name, &text, rules)
     }
 }
 

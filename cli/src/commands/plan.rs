@@ -3,29 +3,34 @@
 use std::io::Write;
 
 use canarylint::model::CanaryView;
-use canarylint::{Budget, Kind, Linter, Severity};
+use canarylint::{Budget, Kind, Severity};
 use canarylint_plan::plan;
+use canarylint_workspace::Workspace;
+use canarylint_workspace::collect::{self, Seen};
 
 use crate::args::{Format, PlanArgs};
 use crate::error::{CliError, Status};
-use crate::input::{self, Seen};
 use crate::output::plan::{render_generated_yaml, render_human};
 use crate::output::{self, human};
 
 pub fn run(args: &PlanArgs) -> Result<Status, CliError> {
+    // The same settings as `check`: the configuration's provider, selector labels and rule
+    // levels, the flags over them.
+    let workspace = Workspace::load(&super::check::options(
+        args.config.as_deref(),
+        args.no_config,
+        args.provider.as_deref(),
+        &args.namespace,
+    )?)
+    .map_err(CliError::Config)?;
     let mut seen = Seen::default();
-    let inputs = input::collect(&args.paths, &mut seen);
-    let context = input::collect(&args.context, &mut seen);
+    let inputs = collect::collect(&args.paths, &mut seen);
+    let context = collect::collect(&args.context, &mut seen);
     for e in inputs.errors.iter().chain(&context.errors) {
-        e.report();
+        super::report_input(e);
     }
     let unreadable = !inputs.errors.is_empty() || !context.errors.is_empty();
-    let mut linter = Linter::new(canarylint_rules::ALL);
-    if let Some(provider) = &args.provider {
-        linter.settings.default_provider = provider.clone();
-        linter.settings.provider_configured = true;
-    }
-    linter.settings.default_namespace = args.namespace.clone();
+    let linter = workspace.linter();
     let run = linter.lint_sources(inputs.sources, context.sources, &Budget::GENEROUS);
 
     let mut plans = Vec::new();

@@ -762,7 +762,7 @@ impl LanguageServer for Backend {
                 relint = true;
                 continue;
             }
-            if !crate::input::has_manifest_extension(&path) {
+            if !canarylint_workspace::collect::has_manifest_extension(&path) {
                 continue;
             }
             let read = if change.typ == FileChangeType::DELETED {
