@@ -42,6 +42,10 @@ pub enum Command {
     /// Run the validating admission webhook for Flagger Canaries (and Gateway changes).
     #[cfg(feature = "serve")]
     Serve(canarylint_server::ServeArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the manual page, or write one page per command into a directory.
+    Man(ManArgs),
 }
 
 /// How results are printed.
@@ -104,9 +108,19 @@ pub struct CheckArgs {
     #[arg(long, value_name = "NAME")]
     pub provider: Option<String>,
 
-    /// The namespace of objects that do not set `metadata.namespace`.
-    #[arg(long, value_name = "NS", default_value = "default")]
-    pub namespace: String,
+    /// The namespace the manifests are applied to, as `kubectl apply -n NS`: objects without
+    /// `metadata.namespace` land there. Without it (or `namespace` in the configuration) they
+    /// are taken to be in `default`, an assumption that never makes a reference "missing".
+    #[arg(long, short = 'n', value_name = "NS", value_parser = namespace_name)]
+    pub namespace: Option<String>,
+
+    /// Which files are applied together, the unit whose objects tell that something is
+    /// missing: `file` (each file or stream), `directory` (the files of one directory, as
+    /// `kubectl apply -f DIR`), `all` (everything given). A kustomization's resources are
+    /// always one unit, and the files it lists as patches are never objects. Default: the
+    /// configuration's `bundle`, else `file`.
+    #[arg(long, value_enum, value_name = "UNIT")]
+    pub bundle: Option<BundleArg>,
 
     /// Print only findings of severity error, and the summary line (human format).
     #[arg(long, short)]
@@ -192,6 +206,34 @@ pub struct SchemaArgs {
     pub output: Option<PathBuf>,
 }
 
+/// Options of `canarylint completions`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Load it in the current shell, or install it where the shell looks:\n  \
+                  bash: source <(canarylint completions bash)\n        \
+                  canarylint completions bash > ~/.local/share/bash-completion/completions/canarylint\n  \
+                  zsh:  canarylint completions zsh > \"${fpath[1]}/_canarylint\"\n  \
+                  fish: canarylint completions fish > ~/.config/fish/completions/canarylint.fish"
+)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// Options of `canarylint man`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Read it with `canarylint man | man -l -`, or install the pages:\n  \
+                  canarylint man --output-dir /usr/local/share/man/man1"
+)]
+pub struct ManArgs {
+    /// Write `canarylint.1` and a page per command (`canarylint-check.1`, …) into this
+    /// directory, instead of printing the main page on standard output.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+}
+
 /// Options of `canarylint explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
@@ -244,9 +286,14 @@ pub struct PlanArgs {
     #[arg(long, value_name = "NAME")]
     pub provider: Option<String>,
 
-    /// The namespace of objects that do not set `metadata.namespace`.
-    #[arg(long, value_name = "NS", default_value = "default")]
-    pub namespace: String,
+    /// The namespace the manifests are applied to (`kubectl apply -n NS`); without it,
+    /// objects without `metadata.namespace` are assumed to be in `default`.
+    #[arg(long, short = 'n', value_name = "NS", value_parser = namespace_name)]
+    pub namespace: Option<String>,
+
+    /// Which files are applied together: `file`, `directory` or `all` (see `check --help`).
+    #[arg(long, value_enum, value_name = "UNIT")]
+    pub bundle: Option<BundleArg>,
 
     /// Configuration file to use instead of the `.canarylint.yaml` found in the working
     /// directory or one of its parents (`defaultProvider`, `selectorLabels`, rule levels).
@@ -256,4 +303,34 @@ pub struct PlanArgs {
     /// Ignore every configuration file.
     #[arg(long)]
     pub no_config: bool,
+}
+
+/// The unit of files applied together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BundleArg {
+    /// Each file, and standard input, on its own.
+    File,
+    /// The files of one directory together.
+    Directory,
+    /// Everything given together.
+    All,
+}
+
+impl From<BundleArg> for canarylint::bundle::Grouping {
+    fn from(b: BundleArg) -> Self {
+        match b {
+            BundleArg::File => canarylint::bundle::Grouping::File,
+            BundleArg::Directory => canarylint::bundle::Grouping::Directory,
+            BundleArg::All => canarylint::bundle::Grouping::All,
+        }
+    }
+}
+
+/// A namespace name, as the API server accepts it.
+fn namespace_name(s: &str) -> Result<String, String> {
+    if canarylint::config::is_namespace_name(s) {
+        Ok(s.to_string())
+    } else {
+        Err("a namespace name has 1 to 63 lowercase letters, digits or `-`, and starts and ends with a letter or digit".into())
+    }
 }

@@ -259,13 +259,55 @@ fn context_files_feed_the_inventory_but_are_not_linted() {
         "canary-only.yaml",
         "--context",
         "deployment.yaml",
-        "--context",
-        "step-weight.yaml",
     ]));
     assert_eq!(code, 0);
     assert_eq!(codes(&json), Vec::<&str>::new());
     assert_eq!(json["summary"]["files"], 1);
     assert_eq!(json["summary"]["documents"], 1);
+
+    // Two definitions of the target (step-weight.yaml has one too): judged from neither, and
+    // both places are shown.
+    let (code, json) = check_json(&mut check(&[
+        "canary-only.yaml",
+        "--context",
+        "deployment.yaml",
+        "--context",
+        "step-weight.yaml",
+    ]));
+    assert_eq!(code, 0);
+    assert_eq!(codes(&json), ["CL100"]);
+    let f = &json["findings"][0];
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("Deployment test/podinfo is defined 2 times in manifests applied together"),
+        "{f}"
+    );
+    assert_eq!(f["severity"], "info");
+}
+
+#[test]
+fn a_file_given_to_lint_and_as_context_is_both() {
+    // The Canary's own file holds no Deployment: alone, its target cannot be checked.
+    let (_, json) = check_json(&mut check(&["canary-only.yaml", "deployment.yaml"]));
+    assert_eq!(codes(&json), Vec::<&str>::new(), "found in another file");
+    let missing =
+        fixture("canary-only.yaml").replace("name: podinfo\n  service", "name: podinf\n  service");
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("canary.yaml"), missing).unwrap();
+    fs::write(
+        dir.path().join("deployment.yaml"),
+        fixture("deployment.yaml"),
+    )
+    .unwrap();
+    let (code, json) = check_json(check(&["."]).current_dir(dir.path()));
+    assert_eq!((code, codes(&json)), (0, vec!["CL100"]));
+    // Given as context too, the Deployment file says what namespace test holds.
+    let (code, json) =
+        check_json(check(&[".", "--context", "deployment.yaml"]).current_dir(dir.path()));
+    assert_eq!((code, codes(&json)), (1, vec!["CL301"]));
+    assert_eq!(json["summary"]["files"], 2);
 }
 
 // Settings

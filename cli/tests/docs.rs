@@ -246,17 +246,25 @@ fn commands(markdown: &str) -> Vec<Vec<String>> {
                 let Some(at) = stage.find("canarylint ") else {
                     continue;
                 };
-                // `entry: canarylint check`, `run: canarylint …`, `- canarylint …`.
+                // `entry: canarylint check`, `run: canarylint …`, `- canarylint …`, and the
+                // kubectl plugin, `kubectl canarylint …`.
                 let before = stage[..at].trim();
                 if !(before.is_empty()
                     || before.ends_with(':')
                     || before == "-"
-                    || before.ends_with("$"))
+                    || before.ends_with("$")
+                    || before.ends_with("kubectl"))
                 {
                     continue;
                 }
-                let words: Vec<String> =
-                    stage[at..].split_whitespace().map(str::to_string).collect();
+                // The command ends where a redirection begins (`> file`, `2>&1`).
+                let words: Vec<String> = stage[at..]
+                    .split_whitespace()
+                    .take_while(|w| {
+                        !(w.starts_with('>') || w.starts_with('<') || w.starts_with("2>"))
+                    })
+                    .map(str::to_string)
+                    .collect();
                 found.push(words);
             }
         }

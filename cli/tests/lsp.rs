@@ -1020,6 +1020,78 @@ fn added_workspace_folders_are_read() {
 }
 
 #[test]
+fn kustomizations_place_the_workspace_and_their_patches_are_not_objects() {
+    let canary = CANARY.replace("  namespace: test\n", "").replace(
+        "    name: podinfo\n  service",
+        "    name: podinf\n  service",
+    );
+    let deployment = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: podinfo
+spec:
+  selector:
+    matchLabels:
+      app: podinfo
+  template:
+    metadata:
+      labels:
+        app: podinfo
+    spec:
+      containers:
+        - name: podinfod
+          image: ghcr.io/stefanprodan/podinfo:6.0.0
+          ports:
+            - containerPort: 9898
+";
+    let patch = "apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata:
+  name: podinfo
+spec:
+  analysis:
+    maxWeight: 30
+";
+    let kustomization = "namespace: test\nresources: [canary.yaml, deployment.yaml]\npatches:\n  - path: canary-patch.yaml\n";
+    let ws = Workspace::new(&[
+        ("app/kustomization.yaml", kustomization),
+        ("app/deployment.yaml", deployment),
+        ("app/canary.yaml", &canary),
+        ("app/canary-patch.yaml", patch),
+    ]);
+    let mut c = Client::start(ws.dir.path(), false);
+    // The kustomization puts the Canary and the Deployment in `test`, one unit read whole:
+    // the misspelt target is missing there.
+    let uri = ws.uri("app/canary.yaml");
+    c.open(&uri, "yaml", &canary);
+    let diags = c.diagnostics(&uri, "CL301 in the kustomization's namespace", has("CL301"));
+    assert!(
+        find(&diags, "CL301")["message"]
+            .as_str()
+            .unwrap()
+            .contains("Deployment test/podinf does not exist"),
+        "{diags:?}"
+    );
+    // The patch is a fragment of the Canary, not a Canary missing its fields.
+    let patch_uri = ws.uri("app/canary-patch.yaml");
+    c.open(&patch_uri, "yaml", patch);
+    let diags = c.diagnostics_for_version(&patch_uri, 1);
+    assert!(diags.is_empty(), "{diags:?}");
+    // Once the kustomization no longer lists it, it is a Canary of its own.
+    std::fs::write(
+        ws.path("app/kustomization.yaml"),
+        "namespace: test\nresources: [canary.yaml, deployment.yaml]\n",
+    )
+    .unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": ws.uri("app/kustomization.yaml"), "type": 2}]}),
+    );
+    c.diagnostics(&patch_uri, "CL001 once it is no patch", has("CL001"));
+    c.shutdown();
+}
+
+#[test]
 fn a_canary_with_a_syntax_error_shows_it() {
     let ws = Workspace::new(&[]);
     let mut c = Client::start(ws.dir.path(), false);

@@ -89,7 +89,7 @@ pub fn lint(data: &[u8]) {
     let file = read(source.clone(), &Budget::STRICT);
     check_parsed(&file);
     let mut inventory = Inventory::new();
-    inventory.add_file(&file, &linter().settings.default_namespace);
+    inventory.add_file(&file, &linter().settings.default_namespace, true);
     let findings = linter().lint_file(&file, &inventory);
     check_findings(&findings, &source);
     check_fixes(&findings, &file);
@@ -251,7 +251,7 @@ fn admission_state() -> &'static State {
         if let Some(s) = shared() {
             paths.push(s.join("reference/flagger/examples"));
         }
-        let seed = match load_context(&paths, &ns) {
+        let seed = match load_context(&paths, &ns, true) {
             Ok(seed) => seed,
             Err(e) => panic!("the fuzz inventory cannot be read: {e}"),
         };

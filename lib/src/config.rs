@@ -50,6 +50,11 @@ pub struct Config {
     pub selector_labels: Option<Vec<String>>,
     /// The lowest severity that fails the run.
     pub fail_on: Option<Severity>,
+    /// The namespace the manifests are applied to (`kubectl apply -n`): objects without
+    /// `metadata.namespace` land there.
+    pub namespace: Option<String>,
+    /// Which inputs outside a kustomization are applied together.
+    pub bundle: Option<crate::bundle::Grouping>,
 }
 
 /// A configuration problem, with its place in the file.
@@ -78,6 +83,39 @@ pub struct ConfigFile {
     pub selector_labels: Option<Spanned<Vec<String>>>,
     /// The lowest severity that fails the run (exit status 1). Default: error.
     pub fail_on: Option<FailOn>,
+    /// The namespace the manifests are applied to (kubectl apply -n): objects without
+    /// metadata.namespace land there. Without it, their namespace is only assumed (default) and
+    /// never taken as complete.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), length(max = 63))
+    )]
+    pub namespace: Option<Spanned<String>>,
+    /// Which inputs outside a kustomization are applied together, the unit whose objects make a
+    /// namespace complete: file (each file or stream, the default), directory (the files of one
+    /// directory), all (everything given).
+    pub bundle: Option<BundleSetting>,
+}
+
+/// How inputs outside a kustomization are grouped, as written.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "bundle"))]
+#[serde(rename_all = "lowercase")]
+pub enum BundleSetting {
+    File,
+    Directory,
+    All,
+}
+
+impl BundleSetting {
+    pub fn grouping(self) -> crate::bundle::Grouping {
+        match self {
+            BundleSetting::File => crate::bundle::Grouping::File,
+            BundleSetting::Directory => crate::bundle::Grouping::Directory,
+            BundleSetting::All => crate::bundle::Grouping::All,
+        }
+    }
 }
 
 /// What a rule is set to, as written.
@@ -453,12 +491,37 @@ impl Config {
             }
         }
         config.fail_on = file.fail_on.map(FailOn::severity);
+        if let Some(n) = file.namespace {
+            if is_namespace_name(&n.value) {
+                config.namespace = Some(n.value);
+            } else {
+                err(
+                    &mut errors,
+                    n.span,
+                    format!(
+                        "`namespace` must be a namespace name (lowercase letters, digits and `-`), found `{}`",
+                        n.value
+                    ),
+                );
+            }
+        }
+        config.bundle = file.bundle.map(BundleSetting::grouping);
         if errors.is_empty() {
             Ok(config)
         } else {
             Err(errors)
         }
     }
+}
+
+/// Whether a name is a valid namespace name (an RFC 1123 label).
+pub fn is_namespace_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 63
+        && n.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !n.starts_with('-')
+        && !n.ends_with('-')
 }
 
 fn suggest_rule(key: &str, rules: &[&'static RuleMeta]) -> String {

@@ -4,7 +4,7 @@ use std::cell::OnceCell;
 
 use crate::document::{Document, Kind, ParsedFile, ResourceRef};
 use crate::finding::{Finding, Fix, Label, Related};
-use crate::inventory::{Inventory, Lookup};
+use crate::inventory::{Lookup, View};
 use crate::model::{CanaryView, Location};
 use crate::rule::{RuleMeta, Severity};
 use crate::schema::{SchemaError, Seg, path_string};
@@ -22,6 +22,9 @@ pub struct Settings {
     pub selector_labels: Vec<String>,
     /// The namespace of objects that do not name one.
     pub default_namespace: String,
+    /// Whether `default_namespace` is only a guess (no `--namespace`, no `namespace` in the
+    /// configuration): objects placed there by it never make that namespace complete.
+    pub namespace_assumed: bool,
 }
 
 impl Default for Settings {
@@ -31,6 +34,7 @@ impl Default for Settings {
             provider_configured: false,
             selector_labels: vec!["app".into(), "name".into(), "app.kubernetes.io/name".into()],
             default_namespace: "default".into(),
+            namespace_assumed: true,
         }
     }
 }
@@ -104,14 +108,131 @@ impl Provider {
         )
     }
 
-    /// The Istio router (Flagger also falls back to it for unknown names).
-    pub fn is_istio(&self) -> bool {
-        self.name == "istio"
+    /// The router Flagger builds for this provider string.
+    pub fn router(&self) -> Router {
+        Router::for_provider(&self.name)
     }
 
-    /// Any Gateway API flavour (`gatewayapi:v1`, `gatewayapi:v1beta1`).
+    /// The Istio router (Flagger also falls back to it for names it does not know).
+    pub fn is_istio(&self) -> bool {
+        self.router() == Router::Istio
+    }
+
+    /// Either Gateway API router (`gatewayapi:v1…`, `gatewayapi:v1beta1…`).
     pub fn is_gateway_api(&self) -> bool {
-        self.name.starts_with("gatewayapi")
+        matches!(
+            self.router(),
+            Router::GatewayApiV1 | Router::GatewayApiV1beta1
+        )
+    }
+}
+
+/// The router Flagger 1.44 builds for a provider string (pkg/router/factory.go, `MeshRouter`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Router {
+    Istio,
+    /// `appmesh`: the legacy App Mesh router, which needs `service.meshName`.
+    AppMesh,
+    /// `appmesh:v1beta2…`: the App Mesh controller v1beta2 router (no `meshName`).
+    AppMeshV1beta2,
+    /// `linkerd` and `smi:v1alpha1…`: SMI TrafficSplit v1alpha1.
+    SmiV1alpha1,
+    /// `osm` and `smi:v1alpha2…`.
+    SmiV1alpha2,
+    SmiV1alpha3,
+    Contour,
+    Knative,
+    /// Every string that starts with `gloo`.
+    Gloo,
+    Nginx,
+    Skipper,
+    Traefik,
+    Apisix,
+    Kuma,
+    GatewayApiV1beta1,
+    /// Every string that starts with `gatewayapi:v1` but not `gatewayapi:v1beta1`.
+    GatewayApiV1,
+    /// `kubernetes`: no traffic routing; Flagger runs Blue/Green.
+    Kubernetes,
+}
+
+impl Router {
+    /// Follows `MeshRouter`'s switch case by case, in its order: exact names, the prefixes
+    /// it tests with `strings.HasPrefix`, and the Istio router for anything else.
+    pub fn for_provider(provider: &str) -> Router {
+        let p = provider;
+        if p.starts_with("appmesh:v1beta2") {
+            Router::AppMeshV1beta2
+        } else if p == "appmesh" {
+            Router::AppMesh
+        } else if p == "linkerd" {
+            Router::SmiV1alpha1
+        } else if p == "istio" {
+            Router::Istio
+        } else if p.starts_with("smi:v1alpha1") {
+            Router::SmiV1alpha1
+        } else if p.starts_with("smi:v1alpha2") {
+            Router::SmiV1alpha2
+        } else if p.starts_with("smi:v1alpha3") {
+            Router::SmiV1alpha3
+        } else if p == "contour" {
+            Router::Contour
+        } else if p == "knative" {
+            Router::Knative
+        } else if p.starts_with("gloo") {
+            Router::Gloo
+        } else if p == "nginx" {
+            Router::Nginx
+        } else if p == "skipper" {
+            Router::Skipper
+        } else if p == "traefik" {
+            Router::Traefik
+        } else if p == "apisix" {
+            Router::Apisix
+        } else if p == "osm" {
+            Router::SmiV1alpha2
+        } else if p == "kuma" {
+            Router::Kuma
+        } else if p.starts_with("gatewayapi:v1beta1") {
+            Router::GatewayApiV1beta1
+        } else if p.starts_with("gatewayapi:v1") {
+            Router::GatewayApiV1
+        } else if p == "kubernetes" {
+            Router::Kubernetes
+        } else {
+            Router::Istio
+        }
+    }
+
+    /// The routers whose `SetRoutes` honour the `mirrored` flag (istio.go, gateway_api*.go).
+    pub fn can_mirror(self) -> bool {
+        matches!(
+            self,
+            Router::Istio | Router::GatewayApiV1 | Router::GatewayApiV1beta1
+        )
+    }
+
+    /// How users know the router.
+    pub fn name(self) -> &'static str {
+        match self {
+            Router::Istio => "Istio",
+            Router::AppMesh => "App Mesh (legacy)",
+            Router::AppMeshV1beta2 => "App Mesh v1beta2",
+            Router::SmiV1alpha1 => "SMI v1alpha1",
+            Router::SmiV1alpha2 => "SMI v1alpha2",
+            Router::SmiV1alpha3 => "SMI v1alpha3",
+            Router::Contour => "Contour",
+            Router::Knative => "Knative",
+            Router::Gloo => "Gloo",
+            Router::Nginx => "NGINX ingress",
+            Router::Skipper => "Skipper ingress",
+            Router::Traefik => "Traefik",
+            Router::Apisix => "APISIX",
+            Router::Kuma => "Kuma",
+            Router::GatewayApiV1beta1 => "Gateway API v1beta1",
+            Router::GatewayApiV1 => "Gateway API v1",
+            Router::Kubernetes => "Kubernetes (no routing)",
+        }
     }
 }
 
@@ -125,7 +246,8 @@ pub(crate) struct DocShared<'a> {
 pub struct Cx<'a, 'r> {
     pub file: &'a ParsedFile,
     pub doc: &'a Document,
-    pub inventory: &'a Inventory,
+    /// The inventory as this object sees it (its own bundle first).
+    pub inventory: View<'a>,
     pub settings: &'a Settings,
     pub(crate) shared: &'r DocShared<'a>,
     pub(crate) rule: &'static RuleMeta,
@@ -158,6 +280,11 @@ impl<'a> Cx<'a, '_> {
     /// The object's namespace (or the default one).
     pub fn namespace(&self) -> &'a str {
         self.doc.namespace_or(&self.settings.default_namespace)
+    }
+
+    /// Whether the object's namespace is only assumed: it names none, and none was given.
+    pub fn namespace_assumed(&self) -> bool {
+        self.settings.namespace_assumed && self.doc.namespace.is_none()
     }
 
     /// The router of this Canary (None for other kinds).
@@ -437,4 +564,52 @@ fn trim_block(n: &Node) -> Span {
         _ => None,
     };
     trimmed.filter(|s| s.start <= s.end).unwrap_or(n.span)
+}
+
+#[cfg(test)]
+mod router_tests {
+    use super::Router;
+
+    /// Every provider value of the CRD's enum, the strings Flagger matches by prefix, and
+    /// strings it does not know (which fall back to the Istio router), as `MeshRouter` in
+    /// pkg/router/factory.go maps them.
+    #[test]
+    fn provider_strings_pick_flaggers_router() {
+        let table = [
+            ("istio", Router::Istio),
+            ("linkerd", Router::SmiV1alpha1),
+            ("appmesh", Router::AppMesh),
+            ("appmesh:v1beta2", Router::AppMeshV1beta2),
+            ("nginx", Router::Nginx),
+            ("contour", Router::Contour),
+            ("gloo", Router::Gloo),
+            ("skipper", Router::Skipper),
+            ("traefik", Router::Traefik),
+            ("apisix", Router::Apisix),
+            ("kuma", Router::Kuma),
+            ("osm", Router::SmiV1alpha2),
+            ("knative", Router::Knative),
+            ("kubernetes", Router::Kubernetes),
+            ("gatewayapi:v1beta1", Router::GatewayApiV1beta1),
+            ("gatewayapi:v1", Router::GatewayApiV1),
+            ("smi:v1alpha1", Router::SmiV1alpha1),
+            ("smi:v1alpha2", Router::SmiV1alpha2),
+            ("smi:v1alpha3", Router::SmiV1alpha3),
+            // Prefix matches, as `-mesh-provider` may spell them.
+            ("smi:v1alpha3:osm", Router::SmiV1alpha3),
+            ("gloo:gloo-system", Router::Gloo),
+            ("appmesh:v1beta2:x", Router::AppMeshV1beta2),
+            ("gatewayapi:v1alpha2", Router::GatewayApiV1),
+            // Exact matches only: a version suffix Flagger does not test for falls through.
+            ("nginx:v1", Router::Istio),
+            ("appmesh:v1beta1", Router::Istio),
+            ("gatewayapi", Router::Istio),
+            ("smi", Router::Istio),
+            ("Istio", Router::Istio),
+            ("", Router::Istio),
+        ];
+        for (provider, router) in table {
+            assert_eq!(Router::for_provider(provider), router, "{provider:?}");
+        }
+    }
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::inventory::Bundle;
 use crate::source::SourceFile;
 use crate::suppress::InlineSuppressions;
 use crate::tree::{Node, Span, Value};
@@ -22,12 +23,16 @@ pub enum Kind {
     HorizontalPodAutoscaler,
     ScaledObject,
     PeerAuthentication,
+    /// An Istio VirtualService (`networking.istio.io`).
+    VirtualService,
+    /// A Gateway API HTTPRoute.
+    HttpRoute,
     Other,
 }
 
 impl Kind {
     /// Every kind canarylint knows (all but `Other`).
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Canary,
         Kind::MetricTemplate,
         Kind::AlertProvider,
@@ -40,6 +45,8 @@ impl Kind {
         Kind::HorizontalPodAutoscaler,
         Kind::ScaledObject,
         Kind::PeerAuthentication,
+        Kind::VirtualService,
+        Kind::HttpRoute,
     ];
 
     /// Classifies by API group and kind.
@@ -58,6 +65,8 @@ impl Kind {
             ("autoscaling", "HorizontalPodAutoscaler") => Kind::HorizontalPodAutoscaler,
             ("keda.sh", "ScaledObject") => Kind::ScaledObject,
             ("security.istio.io", "PeerAuthentication") => Kind::PeerAuthentication,
+            ("networking.istio.io", "VirtualService") => Kind::VirtualService,
+            ("gateway.networking.k8s.io", "HTTPRoute") => Kind::HttpRoute,
             _ => Kind::Other,
         }
     }
@@ -85,6 +94,8 @@ impl Kind {
             Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
             Kind::ScaledObject => "ScaledObject",
             Kind::PeerAuthentication => "PeerAuthentication",
+            Kind::VirtualService => "VirtualService",
+            Kind::HttpRoute => "HTTPRoute",
             Kind::Other => "object",
         }
     }
@@ -108,6 +119,101 @@ pub struct ResourceRef {
     pub name: Option<String>,
 }
 
+/// A document that failed to parse, and what a scan of its top-level lines tells about the
+/// object it was meant to be.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BrokenDocument {
+    /// The whole document.
+    pub span: Span,
+    /// Where its parse error is.
+    pub problem: Span,
+    /// Classified from `apiVersion` and `kind` lines when both were found.
+    pub kind: Option<Kind>,
+    pub kind_name: Option<String>,
+    /// `metadata.name`, when a line shows it.
+    pub name: Option<String>,
+    /// `metadata.namespace`, when a line shows it.
+    pub namespace: Option<String>,
+}
+
+impl BrokenDocument {
+    /// Scans the lines of a document that did not parse for its `apiVersion`, `kind`,
+    /// `metadata.name` and `metadata.namespace`: block-style keys at the start of a line, or
+    /// indented under `metadata:`. What cannot be read that way stays unknown.
+    pub fn scan(text: &str, span: Span, problem: Span) -> BrokenDocument {
+        let body = text.get(span.range()).unwrap_or("");
+        let mut api_version = None;
+        let mut kind_name = None;
+        let mut name = None;
+        let mut namespace = None;
+        let mut in_metadata = false;
+        let mut meta_indent = None;
+        for line in body.lines() {
+            let trimmed = line.trim_start();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let indent = line.len() - trimmed.len();
+            let Some((key, value)) = trimmed.split_once(':') else {
+                if indent == 0 {
+                    in_metadata = false;
+                }
+                continue;
+            };
+            let value = scalar(value);
+            if indent == 0 {
+                in_metadata = key == "metadata";
+                meta_indent = None;
+                match key {
+                    "apiVersion" => api_version = value,
+                    "kind" => kind_name = value,
+                    _ => {}
+                }
+            } else if in_metadata {
+                // Only the first level under `metadata:` (not labels or annotations).
+                let first = *meta_indent.get_or_insert(indent);
+                if indent == first {
+                    match key {
+                        "name" => name = value,
+                        "namespace" => namespace = value,
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let kind = match (&api_version, &kind_name) {
+            (Some(a), Some(k)) => Some(Kind::classify(a, k)),
+            _ => None,
+        };
+        BrokenDocument {
+            span,
+            problem,
+            kind,
+            kind_name,
+            name,
+            namespace,
+        }
+    }
+}
+
+/// A plain or quoted one-line scalar after a key, without its comment.
+fn scalar(value: &str) -> Option<String> {
+    let v = value.trim();
+    let v = match v.find(" #") {
+        Some(i) => v[..i].trim_end(),
+        None => v,
+    };
+    let v = v
+        .strip_prefix('"')
+        .and_then(|x| x.strip_suffix('"'))
+        .or_else(|| v.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')))
+        .unwrap_or(v);
+    let ok = !v.is_empty()
+        && !v.starts_with(['{', '[', '&', '*', '!', '|', '>'])
+        && v.chars().all(|c| !c.is_control());
+    ok.then(|| v.to_string())
+}
+
 /// One Kubernetes object of a file.
 #[derive(Debug)]
 pub struct Document {
@@ -119,7 +225,8 @@ pub struct Document {
     pub api_version: String,
     pub kind_name: String,
     pub name: Option<String>,
-    /// `metadata.namespace` as written.
+    /// `metadata.namespace` as written, or the namespace its kustomization sets for every
+    /// object (see [`ParsedFile::set_namespace`]).
     pub namespace: Option<String>,
 }
 
@@ -153,6 +260,8 @@ pub struct Problem {
     pub message: String,
     pub span: Span,
     pub first: Option<Span>,
+    /// The document this problem kept from being read, when it broke one.
+    pub document: Option<Span>,
 }
 
 /// A file read into objects.
@@ -162,10 +271,25 @@ pub struct ParsedFile {
     pub documents: Vec<Document>,
     /// Syntax errors, duplicate keys, documents that are not objects.
     pub problems: Vec<Problem>,
+    /// Documents a syntax error kept from being read (the others are).
+    pub broken: Vec<BrokenDocument>,
     pub suppressions: InlineSuppressions,
+    /// The unit the file is applied with.
+    pub bundle: Bundle,
 }
 
 impl ParsedFile {
+    /// Gives every object the namespace its kustomization sets (kustomize's `namespace:`
+    /// replaces the one written).
+    pub fn set_namespace(&mut self, namespace: &str) {
+        for d in &mut self.documents {
+            d.namespace = Some(namespace.to_string());
+        }
+        for b in &mut self.broken {
+            b.namespace = Some(namespace.to_string());
+        }
+    }
+
     /// Whether the file holds anything a rule looks at: a Flagger object or a problem.
     pub fn has_flagger_objects(&self) -> bool {
         self.documents.iter().any(|d| d.kind.is_flagger())
@@ -182,6 +306,14 @@ pub fn read(source: Arc<SourceFile>, budget: &Budget) -> ParsedFile {
             message: e.message,
             span: e.span,
             first: e.first,
+            document: e.document,
+        })
+        .collect();
+    let broken = problems
+        .iter()
+        .filter_map(|p| {
+            let doc = p.document?;
+            Some(BrokenDocument::scan(&source.text, doc, p.span))
         })
         .collect();
     let mut documents = Vec::new();
@@ -206,6 +338,7 @@ pub fn read(source: Arc<SourceFile>, budget: &Budget) -> ParsedFile {
                         .into(),
                 span,
                 first: None,
+                document: None,
             });
         }
     }
@@ -214,7 +347,9 @@ pub fn read(source: Arc<SourceFile>, budget: &Budget) -> ParsedFile {
         source,
         documents,
         problems,
+        broken,
         suppressions,
+        bundle: Bundle::Context,
     }
 }
 

@@ -1,13 +1,34 @@
 //! The objects cross-resource rules look up, and which scopes the inventory can vouch for.
 //!
-//! An inventory is *authoritative* for a (kind, namespace) when it holds at least one object of
-//! that kind there, or when it was declared complete (a synced cluster cache, `--context` files
-//! declared complete). A lookup into any other scope is `Unknown`, never `Absent`.
+//! Objects come in *bundles*, the units that are applied together: one file or stream, or the
+//! files of one kustomization (the callers decide, see [`crate::bundle`]), plus the
+//! [`Bundle::Context`] of objects that exist whatever is linted (`--context` files, a
+//! cluster). An object is seen from its own bundle: an object of its own bundle first, then
+//! of the context, then of any other bundle.
+//!
+//! A lookup answers `Absent` only where the evidence is whole: the inventory was declared
+//! complete for the kind (a synced cluster cache, `--complete`), or the looking object's own
+//! bundle, or the context, holds an object of that kind in that namespace. Objects whose
+//! namespace was only assumed (no `metadata.namespace`, no `--namespace`) never vouch for a
+//! namespace, and a namespace that was only assumed is never complete. An identity defined
+//! twice, or a document that failed to parse and may be the object, makes the answer
+//! `Unknown`: nothing is judged from a guess. [`View::unresolved`] says why.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::document::{Kind, ParsedFile};
-use crate::model::Object;
+use crate::document::{BrokenDocument, Kind, ParsedFile};
+use crate::model::{Location, Object};
+
+/// The unit of objects applied together.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Bundle {
+    /// Objects that exist independently of what is linted: `--context` files, a cluster, the
+    /// webhook's watched cache.
+    #[default]
+    Context,
+    /// The objects of one input unit (a file, a stream, a kustomization).
+    Input(u32),
+}
 
 /// The answer to "does this object exist?".
 #[derive(Clone, Copy, Debug)]
@@ -15,7 +36,7 @@ pub enum Lookup<'a> {
     Found(&'a Object),
     /// The inventory is authoritative for the scope and has no such object.
     Absent,
-    /// The inventory cannot tell.
+    /// The inventory cannot tell (see [`View::unresolved`] for why).
     Unknown,
 }
 
@@ -26,6 +47,24 @@ impl<'a> Lookup<'a> {
             _ => None,
         }
     }
+}
+
+/// Why a lookup is `Unknown`.
+#[derive(Clone, Debug)]
+pub enum Unresolved<'a> {
+    /// The identity is defined more than once, and the definitions are not one bundle's
+    /// resolution of the other: judged from neither.
+    Duplicate(Vec<&'a Object>),
+    /// A document of the same bundle failed to parse and may be this object.
+    Broken(&'a Broken),
+    /// The namespace looked into was only assumed (no `metadata.namespace`, no
+    /// `--namespace`).
+    AssumedNamespace(&'a str),
+    /// An object of this kind and name exists without a namespace of its own: it lands here
+    /// only if applied to this namespace.
+    NamespaceLess(&'a Object),
+    /// Nothing says whether objects of this kind in this namespace are all known.
+    NotCovered,
 }
 
 /// How complete the inventory is for a kind.
@@ -40,11 +79,49 @@ pub enum Coverage {
     Namespaces(HashSet<String>),
 }
 
+/// A document that failed to parse, as far as a scan of its lines tells.
+#[derive(Clone, Debug)]
+pub struct Broken {
+    pub bundle: Bundle,
+    /// `None` when the scan found no `apiVersion` and `kind`: it may be anything.
+    pub kind: Option<Kind>,
+    pub name: Option<String>,
+    /// `None` when unknown or only assumed.
+    pub namespace: Option<String>,
+    /// Where its parse error (CL000) is.
+    pub problem: Location,
+}
+
+impl Broken {
+    fn may_be(&self, kind: Kind, namespace: &str) -> bool {
+        self.kind.is_none_or(|k| k == kind)
+            && self.namespace.as_deref().is_none_or(|n| n == namespace)
+    }
+}
+
+/// Every object of one identity (more than one only when defined twice).
+#[derive(Clone, Debug)]
+struct Slot {
+    first: Object,
+    more: Vec<Object>,
+}
+
+impl Slot {
+    fn iter(&self) -> impl Iterator<Item = &Object> {
+        std::iter::once(&self.first).chain(&self.more)
+    }
+}
+
 /// Objects by kind, namespace and name.
 #[derive(Clone, Debug, Default)]
 pub struct Inventory {
-    objects: HashMap<Kind, BTreeMap<String, BTreeMap<String, Object>>>,
+    objects: HashMap<Kind, BTreeMap<String, BTreeMap<String, Slot>>>,
     coverage: HashMap<Kind, Coverage>,
+    /// The (kind, namespace) scopes each bundle holds objects in (namespaces assumed left out).
+    held: HashMap<Bundle, HashSet<(Kind, String)>>,
+    /// Bundles that were not read whole: they vouch for nothing.
+    partial: HashSet<Bundle>,
+    broken: Vec<Broken>,
 }
 
 impl Inventory {
@@ -52,17 +129,59 @@ impl Inventory {
         Inventory::default()
     }
 
-    /// Adds (or replaces) an object.
+    /// Adds an object; one of the same identity and bundle is replaced (an update, as from a
+    /// watch). Use [`Inventory::add`] for objects read from files, where two definitions are
+    /// both kept.
     pub fn insert(&mut self, object: Object) {
-        self.objects
+        self.put(object, true);
+    }
+
+    /// Adds an object and keeps any other of the same identity: lookups then judge from
+    /// neither.
+    pub fn add(&mut self, object: Object) {
+        self.put(object, false);
+    }
+
+    fn put(&mut self, object: Object, replace: bool) {
+        if !object.namespace_assumed {
+            self.held
+                .entry(object.bundle)
+                .or_default()
+                .insert((object.kind, object.namespace.clone()));
+        }
+        let by_name = self
+            .objects
             .entry(object.kind)
             .or_default()
             .entry(object.namespace.clone())
-            .or_default()
-            .insert(object.name.clone(), object);
+            .or_default();
+        match by_name.get_mut(&object.name) {
+            None => {
+                by_name.insert(
+                    object.name.clone(),
+                    Slot {
+                        first: object,
+                        more: Vec::new(),
+                    },
+                );
+            }
+            Some(slot) => {
+                if replace {
+                    if slot.first.bundle == object.bundle {
+                        slot.first = object;
+                        return;
+                    }
+                    if let Some(o) = slot.more.iter_mut().find(|o| o.bundle == object.bundle) {
+                        *o = object;
+                        return;
+                    }
+                }
+                slot.more.push(object);
+            }
+        }
     }
 
-    /// Removes an object; returns it when it was there.
+    /// Removes every object of an identity; returns the first when there was one.
     pub fn remove(&mut self, kind: Kind, namespace: &str, name: &str) -> Option<Object> {
         let by_ns = self.objects.get_mut(&kind)?;
         let by_name = by_ns.get_mut(namespace)?;
@@ -70,7 +189,7 @@ impl Inventory {
         if by_name.is_empty() {
             by_ns.remove(namespace);
         }
-        removed
+        removed.map(|s| s.first)
     }
 
     /// Empties one kind (before a cache re-lists it).
@@ -78,28 +197,64 @@ impl Inventory {
         self.objects.remove(&kind);
     }
 
-    /// Adds every object of a parsed file. Objects without a namespace land in
-    /// `default_namespace`, as `kubectl apply` would put them.
-    pub fn add_file(&mut self, file: &ParsedFile, default_namespace: &str) {
-        for obj in Inventory::objects_of(file, default_namespace) {
-            self.insert(obj);
+    /// Adds every object of a parsed file, and its broken documents. Objects without a
+    /// namespace land in `default_namespace`, as `kubectl apply` would put them; `assumed`
+    /// says that namespace is a guess.
+    pub fn add_file(&mut self, file: &ParsedFile, default_namespace: &str, assumed: bool) {
+        for obj in Inventory::objects_of(file, default_namespace, assumed) {
+            self.add(obj);
+        }
+        for b in Inventory::broken_of(file, default_namespace, assumed) {
+            self.add_broken(b);
         }
     }
 
-    /// The inventory objects of a parsed file.
-    pub fn objects_of(file: &ParsedFile, default_namespace: &str) -> Vec<Object> {
+    /// The inventory objects of a parsed file, in its bundle.
+    pub fn objects_of(file: &ParsedFile, default_namespace: &str, assumed: bool) -> Vec<Object> {
         file.documents
             .iter()
             .filter(|doc| doc.kind != Kind::Other)
             .filter_map(|doc| {
-                Object::extract(
+                let mut o = Object::extract(
                     doc.kind,
                     &doc.root,
                     doc.namespace_or(default_namespace),
                     Some(&file.source),
-                )
+                )?;
+                o.bundle = file.bundle;
+                o.namespace_assumed = assumed && doc.namespace.is_none();
+                Some(o)
             })
             .collect()
+    }
+
+    /// The broken documents of a parsed file, for the inventory.
+    pub fn broken_of(file: &ParsedFile, default_namespace: &str, assumed: bool) -> Vec<Broken> {
+        file.broken
+            .iter()
+            .map(|b: &BrokenDocument| Broken {
+                bundle: file.bundle,
+                kind: b.kind,
+                name: b.name.clone(),
+                namespace: match &b.namespace {
+                    Some(ns) => Some(ns.clone()),
+                    None if assumed => None,
+                    None => Some(default_namespace.to_string()),
+                },
+                problem: Location::new(&file.source, b.problem),
+            })
+            .collect()
+    }
+
+    /// Records a document that failed to parse.
+    pub fn add_broken(&mut self, broken: Broken) {
+        self.broken.push(broken);
+    }
+
+    /// Declares a bundle not read whole (a kustomization some of whose files are missing from
+    /// the run, or that builds objects from elsewhere): it vouches for no namespace.
+    pub fn set_partial(&mut self, bundle: Bundle) {
+        self.partial.insert(bundle);
     }
 
     /// Declares how complete the inventory is for a kind.
@@ -112,42 +267,59 @@ impl Inventory {
         self.coverage.get(&kind).unwrap_or(&PARTIAL)
     }
 
-    /// Whether a missing object of this kind in this namespace really is missing.
-    pub fn is_authoritative(&self, kind: Kind, namespace: &str) -> bool {
-        match self.coverage(kind) {
-            Coverage::All => true,
-            Coverage::Namespaces(set) if set.contains(namespace) => true,
-            _ => self
-                .objects
-                .get(&kind)
-                .and_then(|m| m.get(namespace))
-                .is_some_and(|m| !m.is_empty()),
+    /// The inventory as seen by no object in particular: the context bundle's, with no
+    /// namespace assumed.
+    pub fn view(&self) -> View<'_> {
+        View {
+            inventory: self,
+            bundle: Bundle::Context,
+            assumed: None,
         }
     }
 
+    /// The inventory as seen by an object of `bundle`, whose own namespace was assumed to be
+    /// `assumed` (when it was).
+    pub fn view_from<'a>(&'a self, bundle: Bundle, assumed: Option<&'a str>) -> View<'a> {
+        View {
+            inventory: self,
+            bundle,
+            assumed,
+        }
+    }
+
+    /// Whether a missing object of this kind in this namespace really is missing, seen from
+    /// the context.
+    pub fn is_authoritative(&self, kind: Kind, namespace: &str) -> bool {
+        self.view().is_authoritative(kind, namespace)
+    }
+
+    /// Looks an object up, seen from the context.
     pub fn lookup(&self, kind: Kind, namespace: &str, name: &str) -> Lookup<'_> {
-        if let Some(o) = self
-            .objects
+        self.view().lookup(kind, namespace, name)
+    }
+
+    fn slot(&self, kind: Kind, namespace: &str, name: &str) -> Option<&Slot> {
+        self.objects
             .get(&kind)
             .and_then(|m| m.get(namespace))
             .and_then(|m| m.get(name))
-        {
-            return Lookup::Found(o);
-        }
-        if self.is_authoritative(kind, namespace) {
-            Lookup::Absent
-        } else {
-            Lookup::Unknown
-        }
     }
 
-    /// Objects of a kind in a namespace, by name.
+    fn vouches(&self, bundle: Bundle, kind: Kind, namespace: &str) -> bool {
+        !self.partial.contains(&bundle)
+            && self
+                .held
+                .get(&bundle)
+                .is_some_and(|s| s.contains(&(kind, namespace.to_string())))
+    }
+
+    /// Every object of a kind in a namespace, of every bundle.
     pub fn in_namespace(&self, kind: Kind, namespace: &str) -> impl Iterator<Item = &Object> {
         self.objects
             .get(&kind)
             .and_then(|m| m.get(namespace))
             .into_iter()
-            .flat_map(|m| m.values())
+            .flat_map(|m| m.values().flat_map(Slot::iter))
     }
 
     /// Every object of a kind.
@@ -155,20 +327,173 @@ impl Inventory {
         self.objects
             .get(&kind)
             .into_iter()
-            .flat_map(|m| m.values().flat_map(|n| n.values()))
+            .flat_map(|m| m.values().flat_map(|n| n.values().flat_map(Slot::iter)))
     }
 
     /// How many objects of a kind.
     pub fn count(&self, kind: Kind) -> usize {
-        self.objects
-            .get(&kind)
-            .map_or(0, |m| m.values().map(BTreeMap::len).sum())
+        self.objects.get(&kind).map_or(0, |m| {
+            m.values()
+                .map(|n| n.values().map(|s| 1 + s.more.len()).sum::<usize>())
+                .sum()
+        })
     }
 
-    /// Names of a kind in a namespace: the candidates for "did you mean".
+    /// Names of a kind in a namespace, of every bundle.
     pub fn names(&self, kind: Kind, namespace: &str) -> Vec<&str> {
-        self.in_namespace(kind, namespace)
+        self.view().names(kind, namespace)
+    }
+}
+
+/// The inventory as one object sees it: its bundle decides what vouches for a namespace, and
+/// which names are offered as "did you mean".
+#[derive(Clone, Copy, Debug)]
+pub struct View<'a> {
+    pub inventory: &'a Inventory,
+    pub bundle: Bundle,
+    /// The viewer's own namespace, when it was only assumed.
+    pub assumed: Option<&'a str>,
+}
+
+impl<'a> View<'a> {
+    /// Whether an object of this bundle with this namespace state is the same object the
+    /// viewer would meet: one whose namespace was assumed meets only a viewer assumed into
+    /// the same namespace (both are applied with the same `-n`).
+    fn meets(&self, o: &Object) -> bool {
+        !o.namespace_assumed || self.assumed == Some(o.namespace.as_str())
+    }
+
+    /// The single candidate, or the reason there is none.
+    fn resolve(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+    ) -> Result<&'a Object, Unresolved<'a>> {
+        let inv = self.inventory;
+        let slot = inv.slot(kind, namespace, name);
+        let candidates = |pick: &dyn Fn(&Object) -> bool| -> Vec<&'a Object> {
+            slot.into_iter()
+                .flat_map(Slot::iter)
+                .filter(|o| self.meets(o) && pick(o))
+                .collect()
+        };
+        let one = |found: Vec<&'a Object>| -> Option<Result<&'a Object, Unresolved<'a>>> {
+            match found.len() {
+                0 => None,
+                1 => Some(Ok(found[0])),
+                _ => Some(Err(Unresolved::Duplicate(found))),
+            }
+        };
+        if let Some(r) = one(candidates(&|o| o.bundle == self.bundle)) {
+            return r;
+        }
+        let own_broken = || inv.broken.iter().filter(|b| b.bundle == self.bundle);
+        if let Some(b) =
+            own_broken().find(|b| b.name.as_deref() == Some(name) && b.may_be(kind, namespace))
+        {
+            return Err(Unresolved::Broken(b));
+        }
+        if let Some(r) = one(candidates(&|o| o.bundle == Bundle::Context)) {
+            return r;
+        }
+        if let Some(r) = one(candidates(&|_| true)) {
+            return r;
+        }
+        if let Some(o) = self.namespace_less(kind, name) {
+            return Err(Unresolved::NamespaceLess(o));
+        }
+        if let Some(b) = own_broken().find(|b| b.name.is_none() && b.may_be(kind, namespace)) {
+            return Err(Unresolved::Broken(b));
+        }
+        if let Some(assumed) = self.assumed.filter(|a| *a == namespace) {
+            return Err(Unresolved::AssumedNamespace(assumed));
+        }
+        Err(Unresolved::NotCovered)
+    }
+
+    /// An object with this kind and name but no namespace of its own, that the viewer does
+    /// not meet: of its own bundle first (the same apply), else of any (a kustomize base
+    /// whose overlay sets the namespace, a manifest applied with `-n`).
+    fn namespace_less(&self, kind: Kind, name: &str) -> Option<&'a Object> {
+        let candidates = || {
+            self.inventory
+                .objects
+                .get(&kind)
+                .into_iter()
+                .flat_map(|m| m.values())
+                .filter_map(|by_name| by_name.get(name))
+                .flat_map(Slot::iter)
+                .filter(|o| o.namespace_assumed && !self.meets(o))
+        };
+        candidates()
+            .find(|o| o.bundle == self.bundle)
+            .or_else(|| candidates().next())
+    }
+
+    /// Whether a missing object of this kind in this namespace really is missing.
+    pub fn is_authoritative(&self, kind: Kind, namespace: &str) -> bool {
+        if self.assumed == Some(namespace) {
+            return false;
+        }
+        let inv = self.inventory;
+        if inv
+            .broken
+            .iter()
+            .any(|b| b.bundle == self.bundle && b.may_be(kind, namespace))
+        {
+            return false;
+        }
+        match inv.coverage(kind) {
+            Coverage::All => return true,
+            Coverage::Namespaces(set) if set.contains(namespace) => return true,
+            _ => {}
+        }
+        inv.vouches(self.bundle, kind, namespace) || inv.vouches(Bundle::Context, kind, namespace)
+    }
+
+    pub fn lookup(&self, kind: Kind, namespace: &str, name: &str) -> Lookup<'a> {
+        match self.resolve(kind, namespace, name) {
+            Ok(o) => Lookup::Found(o),
+            Err(Unresolved::NotCovered) if self.is_authoritative(kind, namespace) => Lookup::Absent,
+            Err(_) => Lookup::Unknown,
+        }
+    }
+
+    /// Why a lookup that is not `Found` is `Unknown` (`NotCovered` also when it is `Absent`).
+    pub fn unresolved(&self, kind: Kind, namespace: &str, name: &str) -> Unresolved<'a> {
+        match self.resolve(kind, namespace, name) {
+            Ok(_) => Unresolved::NotCovered,
+            Err(u) => u,
+        }
+    }
+
+    /// Objects of a kind in a namespace that are applied with the viewer: those of its own
+    /// bundle and of the context.
+    pub fn in_namespace(&self, kind: Kind, namespace: &str) -> impl Iterator<Item = &'a Object> {
+        let me = *self;
+        self.inventory
+            .in_namespace(kind, namespace)
+            .filter(move |o| (o.bundle == me.bundle || o.bundle == Bundle::Context) && me.meets(o))
+    }
+
+    /// Names of a kind in a namespace that "did you mean" may offer: those of the viewer's
+    /// own bundle and of the context, never another bundle's.
+    pub fn names(&self, kind: Kind, namespace: &str) -> Vec<&'a str> {
+        let mut names: Vec<&'a str> = self
+            .in_namespace(kind, namespace)
             .map(|o| o.name.as_str())
-            .collect()
+            .collect();
+        names.dedup();
+        names
+    }
+
+    /// Every object of a kind, of every bundle.
+    pub fn all(&self, kind: Kind) -> impl Iterator<Item = &'a Object> {
+        self.inventory.all(kind)
+    }
+
+    pub fn coverage(&self, kind: Kind) -> &'a Coverage {
+        self.inventory.coverage(kind)
     }
 }

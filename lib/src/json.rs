@@ -98,6 +98,7 @@ pub fn parsed_object(source: Arc<SourceFile>, tree: JsonTree) -> ParsedFile {
             message,
             span: Span::default(),
             first: None,
+            document: None,
         });
     } else if let Some(doc) = document(tree.root) {
         documents.push(doc);
@@ -106,7 +107,9 @@ pub fn parsed_object(source: Arc<SourceFile>, tree: JsonTree) -> ParsedFile {
         source,
         documents,
         problems,
+        broken: Vec::new(),
         suppressions: InlineSuppressions::default(),
+        bundle: Default::default(),
     }
 }
 

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod bundle;
 pub mod config;
 pub mod context;
 pub mod de;
@@ -16,6 +17,7 @@ pub mod edit;
 pub mod finding;
 pub mod inventory;
 pub mod json;
+pub mod kustomize;
 pub mod linter;
 pub mod model;
 pub mod rule;
@@ -30,11 +32,13 @@ pub mod yaml;
 pub mod testing;
 
 pub use config::Config;
-pub use context::{At, Cx, FileCx, Provider, ProviderSource, Settings, SuppressionCx, Unused};
-pub use document::{Document, Kind, ParsedFile, ResourceRef, read};
+pub use context::{
+    At, Cx, FileCx, Provider, ProviderSource, Router, Settings, SuppressionCx, Unused,
+};
+pub use document::{BrokenDocument, Document, Kind, ParsedFile, ResourceRef, read};
 pub use finding::{Applicability, Edit, Finding, FindingReport, Fix};
-pub use inventory::{Coverage, Inventory, Lookup};
-pub use linter::{LintRun, Linter, Retain};
+pub use inventory::{Broken, Bundle, Coverage, Inventory, Lookup, Unresolved, View};
+pub use linter::{Input, LintRun, Linter, Retain, Unit};
 pub use rule::{FixAvailability, ProviderFamily, Rule, RuleMeta, RuleMetadata, Severity};
 pub use source::{LineCol, SourceFile};
 pub use tree::{Node, Span, Value};

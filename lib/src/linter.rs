@@ -9,7 +9,7 @@ use crate::config::{Config, RuleLevel};
 use crate::context::{Cx, DocShared, FileCx, Provider, Settings, SuppressionCx, Unused};
 use crate::document::{Kind, ParsedFile, ResourceRef, read};
 use crate::finding::{Finding, sort_findings};
-use crate::inventory::Inventory;
+use crate::inventory::{Bundle, Inventory};
 use crate::model::CanaryView;
 use crate::rule::{FixAvailability, Rule, RuleMeta, Severity};
 use crate::source::SourceFile;
@@ -102,6 +102,10 @@ impl Linter {
         if let Some(l) = &config.selector_labels {
             self.settings.selector_labels = l.clone();
         }
+        if let Some(ns) = &config.namespace {
+            self.settings.default_namespace = ns.clone();
+            self.settings.namespace_assumed = false;
+        }
         self.ignore_used = config
             .ignore
             .iter()
@@ -166,10 +170,12 @@ impl Linter {
             used.annotation = vec![false; ignore.as_ref().map_or(0, |s| s.items.len())];
             for rule in self.enabled() {
                 let mut raw = Vec::new();
+                let assumed = (self.settings.namespace_assumed && doc.namespace.is_none())
+                    .then_some(self.settings.default_namespace.as_str());
                 let mut cx = Cx {
                     file,
                     doc,
-                    inventory,
+                    inventory: inventory.view_from(file.bundle, assumed),
                     settings: &self.settings,
                     shared: &shared,
                     rule: rule.meta(),
@@ -368,7 +374,8 @@ impl Linter {
         }
     }
 
-    /// Reads, indexes and lints a set of sources; `context` sources feed the inventory only.
+    /// Reads, indexes and lints a set of sources, each its own bundle (a stream is applied as
+    /// one unit); `context` sources feed the inventory only.
     pub fn lint_sources(
         &self,
         sources: Vec<Arc<SourceFile>>,
@@ -387,14 +394,45 @@ impl Linter {
         context: Vec<Arc<SourceFile>>,
         budget: &Budget,
     ) -> LintRun {
+        let inputs = sources
+            .into_iter()
+            .enumerate()
+            .map(|(i, source)| Input {
+                source,
+                unit: Unit {
+                    bundle: Bundle::Input(i as u32),
+                    namespace: None,
+                },
+            })
+            .collect();
+        let context = context.into_iter().map(Input::context).collect();
+        self.lint_inputs(base, inputs, context, &[], budget)
+    }
+
+    /// Reads, indexes and lints inputs placed in their bundles; `context` inputs feed the
+    /// inventory only. `partial` bundles were not read whole: they vouch for no namespace.
+    pub fn lint_inputs(
+        &self,
+        base: Inventory,
+        inputs: Vec<Input>,
+        context: Vec<Input>,
+        partial: &[Bundle],
+        budget: &Budget,
+    ) -> LintRun {
         let ns = self.settings.default_namespace.as_str();
+        let assumed = self.settings.namespace_assumed;
         let retain = self.retain;
         // Each file is indexed as soon as it is read, and what no rule looks at is dropped
         // then: the trees of other objects, and the whole text of a file with nothing to lint.
         // Memory then holds Flagger objects and the inventory, not every manifest.
-        let index = |s: Arc<SourceFile>| {
-            let mut file = read(s, budget);
-            let objects = Inventory::objects_of(&file, ns);
+        let index = |input: Input| {
+            let mut file = read(input.source, budget);
+            file.bundle = input.unit.bundle;
+            if let Some(n) = &input.unit.namespace {
+                file.set_namespace(n);
+            }
+            let objects = Inventory::objects_of(&file, ns, assumed);
+            let broken = Inventory::broken_of(&file, ns, assumed);
             let count = file.documents.len();
             if retain.trees {
                 for doc in file.documents.iter_mut().filter(|d| !d.kind.is_flagger()) {
@@ -407,17 +445,28 @@ impl Linter {
             if !retain.sources && !needs_lint(&file) {
                 release_source(&mut file);
             }
-            (file, (objects, count))
+            (file, (objects, broken, count))
         };
-        let (mut files, objects): (Vec<ParsedFile>, Vec<(Vec<crate::model::Object>, usize)>) =
-            sources.into_par_iter().map(index).unzip();
-        let documents = objects.iter().map(|(_, n)| n).sum();
-        let objects = objects.into_iter().map(|(o, _)| o);
-        let context_objects: Vec<Vec<crate::model::Object>> =
-            context.into_par_iter().map(|s| index(s).1.0).collect();
+        type Indexed = (
+            Vec<crate::model::Object>,
+            Vec<crate::inventory::Broken>,
+            usize,
+        );
+        let (mut files, objects): (Vec<ParsedFile>, Vec<Indexed>) =
+            inputs.into_par_iter().map(index).unzip();
+        let documents = objects.iter().map(|(_, _, n)| n).sum();
+        let context_objects: Vec<Indexed> = context.into_par_iter().map(|s| index(s).1).collect();
         let mut inventory = base;
-        for o in context_objects.into_iter().chain(objects).flatten() {
-            inventory.insert(o);
+        for b in partial {
+            inventory.set_partial(*b);
+        }
+        for (objects, broken, _) in context_objects.into_iter().chain(objects) {
+            for o in objects {
+                inventory.add(o);
+            }
+            for b in broken {
+                inventory.add_broken(b);
+            }
         }
         let mut findings: Vec<Finding> = files
             .par_iter_mut()
@@ -447,6 +496,31 @@ impl Linter {
             findings,
         }
     }
+}
+
+/// A source to lint and the unit it is applied with.
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub source: Arc<SourceFile>,
+    pub unit: Unit,
+}
+
+impl Input {
+    /// A source of objects that exist whatever is linted (`--context`).
+    pub fn context(source: Arc<SourceFile>) -> Input {
+        Input {
+            source,
+            unit: Unit::default(),
+        }
+    }
+}
+
+/// Where the objects of a source land.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Unit {
+    pub bundle: Bundle,
+    /// The namespace its kustomization gives every object, replacing the one written.
+    pub namespace: Option<Arc<str>>,
 }
 
 /// Whether linting a file can find anything: Flagger objects, problems to report, or

@@ -64,6 +64,9 @@ pub struct YamlError {
     pub span: Span,
     /// For a duplicate key: where the key first appeared.
     pub first: Option<Span>,
+    /// For an error that broke a document: the whole document, from its start to the next
+    /// document marker (or the end). The documents around it are still read.
+    pub document: Option<Span>,
 }
 
 /// One document of a stream.
@@ -74,8 +77,8 @@ pub struct RawDocument {
     pub span: Span,
 }
 
-/// The documents read from a stream and the problems met on the way. Documents completed
-/// before a syntax error are kept.
+/// The documents read from a stream and the problems met on the way. A syntax error breaks
+/// only its own document: reading goes on at the next document marker, as `kubectl` reads.
 #[derive(Debug, Default)]
 pub struct Stream {
     pub documents: Vec<RawDocument>,
@@ -138,7 +141,40 @@ fn refusal(message: String, span: Span) -> YamlError {
         message,
         span,
         first: None,
+        document: None,
     }
+}
+
+/// Whether a line separates documents for `kubectl`'s reader (k8s.io/apimachinery
+/// `YAMLReader.Read`): `---` at the start of the line, then nothing but spaces or a comment.
+pub fn is_document_marker(line: &str) -> bool {
+    line.strip_prefix("---").is_some_and(|rest| {
+        let rest = rest.trim();
+        rest.is_empty() || rest.starts_with('#')
+    })
+}
+
+/// Where reading resumes after an error at `at`, in a run of the parser that started at
+/// `from`: the first document marker on the error's line or after it, past `from`.
+fn resume_point(text: &str, from: usize, at: usize) -> Option<usize> {
+    let at = at.min(text.len());
+    let mut pos = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    for line in text[pos..].split_inclusive('\n') {
+        if pos > from && is_document_marker(line.trim_end_matches(['\n', '\r'])) {
+            return Some(pos);
+        }
+        pos += line.len();
+    }
+    None
+}
+
+/// Why one run of the parser stopped before the end of the text.
+struct Stop {
+    error: YamlError,
+    /// Where the broken document started.
+    document_start: u32,
+    /// A budget ran out: nothing more is read.
+    fatal: bool,
 }
 
 /// Reads a YAML or JSON stream.
@@ -177,104 +213,33 @@ pub fn parse_stream(text: &str, budget: &Budget) -> Stream {
         alias_nodes: 0,
         budget: *budget,
         errors: Vec::new(),
+        fatal: false,
     };
-    let mut doc_root: Option<Node> = None;
-    let mut doc_start = 0u32;
-    // Suppression comments are found by a scan of the text; the parser only has to skip them.
-    let mut options = granit_parser::Options::default();
-    options.set_emit_comments(false);
-    // The parser counts nesting too (its scanner reads ahead, so it may notice first): the
-    // same limit, and the budget's message for both.
-    options.flow_nesting_limit = budget.max_depth;
-    options.block_nesting_limit = budget.max_depth;
-    let mut parser = Parser::new_from_str_with_options(body, options);
-    let shift = |s: Span| Span::new(s.start + bom as u32, s.end + bom as u32);
-    while let Some(next) = parser.next_event() {
-        let (event, raw_span) = match next {
-            Ok(ev) => ev,
-            Err(e) => {
-                let at = shift(Span::empty(byte(e.marker())));
-                let message = match e.kind() {
-                    granit_parser::ErrorKind::RecursionLimitExceeded => {
-                        format!("nesting deeper than {} levels", budget.max_depth)
-                    }
-                    _ => e.info().to_string(),
-                };
-                out.errors.push(refusal(message, at));
-                break;
-            }
+    // One parser reads the whole stream; only after an error does another start, at the
+    // next document marker, so that no document is read twice.
+    let mut from = 0usize;
+    while let Err(stop) = b.read(body, from, bom as u32, &mut out) {
+        let Stop {
+            mut error,
+            document_start,
+            fatal,
+        } = stop;
+        let resume = if fatal {
+            None
+        } else {
+            resume_point(body, from, (error.span.start as usize).saturating_sub(bom))
         };
-        let span = shift(to_span(&raw_span));
-        let result = match event {
-            Event::DocumentStart(..) => {
-                doc_root = None;
-                doc_start = span.end;
-                b.anchors.clear();
-                Ok(None)
+        if !fatal {
+            let end = resume.map_or(text.len(), |r| r + bom) as u32;
+            error.document = Some(Span::new(document_start.min(error.span.start), end));
+        }
+        out.errors.push(error);
+        match resume {
+            Some(r) => {
+                from = r;
+                b.reset();
             }
-            Event::DocumentEnd => {
-                if let Some(root) = doc_root.take() {
-                    if out.documents.len() >= b.budget.max_documents {
-                        out.errors.push(refusal(
-                            format!(
-                                "more than {} documents in one stream",
-                                b.budget.max_documents
-                            ),
-                            root.span,
-                        ));
-                        break;
-                    }
-                    let start = root.span.start.max(doc_start.min(root.span.start));
-                    let end = root.span.end;
-                    out.documents.push(RawDocument {
-                        root,
-                        span: Span::new(start, end),
-                    });
-                }
-                Ok(None)
-            }
-            Event::Alias(id) => b.alias(id, span),
-            Event::Scalar(text, style, anchor, tag) => {
-                b.scalar(Str::from(text), style, anchor, tag.as_deref(), span)
-            }
-            Event::SequenceStart(_, anchor, _) => {
-                let base = b.items.len();
-                b.open(
-                    Frame::Seq {
-                        base,
-                        start: span.start,
-                        anchor,
-                    },
-                    span,
-                )
-            }
-            Event::MappingStart(_, anchor, _) => {
-                let base = b.entries.len();
-                b.open(
-                    Frame::Map {
-                        base,
-                        index: None,
-                        key: None,
-                        merges: Vec::new(),
-                        start: span.start,
-                        anchor,
-                    },
-                    span,
-                )
-            }
-            Event::SequenceEnd | Event::MappingEnd => b.close(span),
-            Event::UnresolvedAlias(name) => {
-                Err(refusal(format!("alias *{name} refers to no anchor"), span))
-            }
-            _ => Ok(None),
-        };
-        match result {
-            Ok(Some(node)) => doc_root = Some(node),
-            Ok(None) => {}
-            Err(e) => {
-                out.errors.push(e);
-                break;
-            }
+            None => break,
         }
     }
     out.errors.append(&mut b.errors);
@@ -292,12 +257,134 @@ struct Builder {
     alias_nodes: usize,
     budget: Budget,
     errors: Vec<YamlError>,
+    /// Set with an error that ends the whole stream (a budget ran out).
+    fatal: bool,
 }
 
 impl Builder {
+    /// Forgets a broken document's unfinished collections and anchors.
+    fn reset(&mut self) {
+        self.stack.clear();
+        self.items.clear();
+        self.entries.clear();
+        self.anchors.clear();
+    }
+
+    /// Runs one parser over `body[from..]` (`shift` is where `body` starts in the text),
+    /// collecting finished documents into `out`, until the end or the first error.
+    fn read(&mut self, body: &str, from: usize, shift: u32, out: &mut Stream) -> Result<(), Stop> {
+        let shift = shift + from as u32;
+        let mut doc_root: Option<Node> = None;
+        let mut doc_start = shift;
+        // Suppression comments are found by a scan of the text; the parser only has to skip
+        // them.
+        let mut options = granit_parser::Options::default();
+        options.set_emit_comments(false);
+        // The parser counts nesting too (its scanner reads ahead, so it may notice first):
+        // the same limit, and the budget's message for both.
+        options.flow_nesting_limit = self.budget.max_depth;
+        options.block_nesting_limit = self.budget.max_depth;
+        let mut parser = Parser::new_from_str_with_options(&body[from..], options);
+        let moved = |s: Span| Span::new(s.start + shift, s.end + shift);
+        let stop = |error: YamlError, document_start: u32, fatal: bool| Stop {
+            error,
+            document_start,
+            fatal,
+        };
+        while let Some(next) = parser.next_event() {
+            let (event, raw_span) = match next {
+                Ok(ev) => ev,
+                Err(e) => {
+                    let at = moved(Span::empty(byte(e.marker())));
+                    let message = match e.kind() {
+                        granit_parser::ErrorKind::RecursionLimitExceeded => {
+                            format!("nesting deeper than {} levels", self.budget.max_depth)
+                        }
+                        _ => e.info().to_string(),
+                    };
+                    return Err(stop(refusal(message, at), doc_start, false));
+                }
+            };
+            let span = moved(to_span(&raw_span));
+            let result = match event {
+                Event::DocumentStart(..) => {
+                    doc_root = None;
+                    doc_start = span.start;
+                    self.anchors.clear();
+                    Ok(None)
+                }
+                Event::DocumentEnd => {
+                    if let Some(root) = doc_root.take() {
+                        if out.documents.len() >= self.budget.max_documents {
+                            let e = refusal(
+                                format!(
+                                    "more than {} documents in one stream",
+                                    self.budget.max_documents
+                                ),
+                                root.span,
+                            );
+                            return Err(stop(e, doc_start, true));
+                        }
+                        let start = root.span.start.max(doc_start.min(root.span.start));
+                        let end = root.span.end;
+                        out.documents.push(RawDocument {
+                            root,
+                            span: Span::new(start, end),
+                        });
+                    }
+                    Ok(None)
+                }
+                Event::Alias(id) => self.alias(id, span),
+                Event::Scalar(text, style, anchor, tag) => {
+                    self.scalar(Str::from(text), style, anchor, tag.as_deref(), span)
+                }
+                Event::SequenceStart(_, anchor, _) => {
+                    let base = self.items.len();
+                    self.open(
+                        Frame::Seq {
+                            base,
+                            start: span.start,
+                            anchor,
+                        },
+                        span,
+                    )
+                }
+                Event::MappingStart(_, anchor, _) => {
+                    let base = self.entries.len();
+                    self.open(
+                        Frame::Map {
+                            base,
+                            index: None,
+                            key: None,
+                            merges: Vec::new(),
+                            start: span.start,
+                            anchor,
+                        },
+                        span,
+                    )
+                }
+                Event::SequenceEnd | Event::MappingEnd => self.close(span),
+                Event::UnresolvedAlias(name) => {
+                    Err(refusal(format!("alias *{name} refers to no anchor"), span))
+                }
+                _ => Ok(None),
+            };
+            match result {
+                Ok(Some(node)) => doc_root = Some(node),
+                Ok(None) => {}
+                Err(e) => {
+                    let fatal = std::mem::take(&mut self.fatal);
+                    return Err(stop(e, doc_start, fatal));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn count(&mut self, n: usize, span: Span) -> Result<(), YamlError> {
         self.nodes += n;
         if self.nodes > self.budget.max_nodes {
+            self.fatal = true;
             return Err(refusal(
                 format!(
                     "more than {} values in one stream (aliases expanded); refusing to read on",
@@ -374,6 +461,7 @@ impl Builder {
         // Counted before the copy is made: the budget exists to stop that copy.
         self.alias_nodes += size;
         if self.alias_nodes > self.budget.max_alias_nodes {
+            self.fatal = true;
             return Err(refusal(
                 format!(
                     "aliases expand to more than {} values in one stream; refusing to read on",
@@ -473,6 +561,7 @@ impl Builder {
                             message: format!("duplicate key `{}` in a mapping", k.text),
                             span: k.span,
                             first: Some(entries[i].key_span),
+                            document: None,
                         });
                         // Last one wins, as a lenient decoder would keep it.
                         entries[i] = Entry {
@@ -830,6 +919,81 @@ mod tests {
         let s = parse_stream("a: 1\n---\nb: [1, 2\n", &Budget::default());
         assert_eq!(s.documents.len(), 1);
         assert_eq!(s.errors.len(), 1);
+    }
+
+    fn keys(s: &Stream) -> Vec<&str> {
+        s.documents
+            .iter()
+            .map(|d| d.root.entries().first().map_or("", |e| e.key.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_broken_document_breaks_only_itself() {
+        let text = "a: 1\n---\nb:\n  x: 1\n y: 2\n---\nc: 3\n";
+        let s = parse_stream(text, &Budget::default());
+        assert_eq!(keys(&s), ["a", "c"]);
+        assert_eq!(s.errors.len(), 1, "{:?}", s.errors);
+        let doc = s.errors[0].document.unwrap();
+        assert_eq!(&text[doc.range()], "---\nb:\n  x: 1\n y: 2\n");
+        // The spans of the documents after the broken one are the text's own.
+        let c = s.documents[1].root.entry("c").unwrap();
+        assert_eq!(&text[c.key_span.range()], "c");
+        assert_eq!(&text[c.value.span.range()], "3");
+    }
+
+    #[test]
+    fn reading_resumes_after_errors_found_at_the_next_marker() {
+        // An unclosed flow collection and an unclosed quote are only noticed at the marker.
+        for broken in ["b: [1, 2\n", "b: {x: 1\n", "b: \"open\n"] {
+            let text = format!("a: 1\n---\n{broken}--- # next\nc: 3\n---\nd: 4\n");
+            let s = parse_stream(&text, &Budget::default());
+            assert_eq!(keys(&s), ["a", "c", "d"], "{broken:?}: {:?}", s.errors);
+            assert_eq!(s.errors.len(), 1, "{broken:?}");
+            let doc = s.errors[0].document.unwrap();
+            assert!(text[doc.range()].contains(broken.trim_end()), "{broken:?}");
+            assert!(!text[doc.range()].contains("c: 3"), "{broken:?}");
+        }
+    }
+
+    #[test]
+    fn every_broken_document_is_reported() {
+        let text = "a: [\n---\nb: 1\n---\n- c\nx: 2\n---\nd: 1\n  e: 2\n";
+        let s = parse_stream(text, &Budget::default());
+        assert_eq!(keys(&s), ["b"]);
+        assert_eq!(s.errors.len(), 3, "{:?}", s.errors);
+        assert!(s.errors.iter().all(|e| e.document.is_some()));
+        // The first document has no marker of its own: it starts at the text's start.
+        assert_eq!(s.errors[0].document.unwrap().start, 0);
+        assert_eq!(s.errors[2].document.unwrap().end as usize, text.len());
+    }
+
+    #[test]
+    fn only_kubectl_markers_resume_reading() {
+        // `---x` and `--- text` do not separate documents for kubectl's reader.
+        for line in ["---x", "--- {z: 1}", "  ---"] {
+            let text = format!("a: [\n{line}\nb: 1\n");
+            let s = parse_stream(&text, &Budget::default());
+            assert!(s.documents.is_empty(), "{line:?}: {:?}", keys(&s));
+        }
+        assert!(is_document_marker("---"));
+        assert!(is_document_marker("---   "));
+        assert!(is_document_marker("--- # a comment"));
+        assert!(!is_document_marker("---x"));
+        assert!(!is_document_marker("--- |"));
+        assert!(!is_document_marker(" ---"));
+    }
+
+    #[test]
+    fn a_budget_that_runs_out_ends_the_stream() {
+        let budget = Budget {
+            max_nodes: 5,
+            ..Budget::default()
+        };
+        let s = parse_stream("a: 1\n---\nb: [1, 2, 3, 4]\n---\nc: 3\n", &budget);
+        assert_eq!(keys(&s), ["a"]);
+        assert_eq!(s.errors.len(), 1);
+        assert!(s.errors[0].document.is_none());
     }
 
     #[test]

@@ -96,7 +96,18 @@ pub(crate) fn generate(
             for name in [e.primary_name(), e.canary_name()] {
                 out.push(destination_rule(e, s, &name));
             }
-            out.push(virtual_service(e, s, weights, &step_label, notes));
+            if s.delegation && (!s.hosts.is_empty() || !s.gateways.is_empty()) {
+                // istio.go `reconcileVirtualService` returns before it writes anything.
+                notes.push(note(
+                    NoteLevel::Blocker,
+                    format!(
+                        "no VirtualService: Flagger fails with \"VirtualService {}.{} cannot have hosts and gateways when delegation enabled\"",
+                        e.apex, e.namespace
+                    ),
+                ));
+            } else {
+                out.push(virtual_service(e, s, weights, &step_label, notes));
+            }
         }
         Router::GatewayApi => out.push(http_route(e, s, weights, &step_label, notes)),
         Router::Kubernetes => {}
@@ -129,20 +140,55 @@ fn opt(v: Option<&J>) -> J {
     v.cloned().unwrap_or(J::Null)
 }
 
-fn metadata(e: &Effective, name: &str, custom: Option<&J>, extra_label: Option<(&str, &str)>) -> J {
-    let mut labels = custom
+/// What Flagger writes into the metadata of an object it generates.
+#[derive(Clone, Copy)]
+struct Meta<'a> {
+    /// `service.apex`, `service.primary` or `service.canary`.
+    custom: Option<&'a J>,
+    /// A label Flagger sets on top of the custom ones.
+    extra_label: Option<(&'a str, &'a str)>,
+    /// pkg/router/util.go `filterMetadata`: the annotations that keep Flux from reverting
+    /// the object (Services and the VirtualService get them).
+    flux_annotations: bool,
+}
+
+/// The annotations `filterMetadata` adds to every Flagger-managed Service and VirtualService.
+const FLUX_ANNOTATIONS: [(&str, &str); 2] = [
+    ("kustomize.toolkit.fluxcd.io/reconcile", "disabled"),
+    ("helm.toolkit.fluxcd.io/driftDetection", "disabled"),
+];
+
+fn metadata(e: &Effective, name: &str, meta: Meta<'_>) -> J {
+    let mut labels = meta
+        .custom
         .and_then(|m| m.get("labels"))
         .and_then(J::as_object)
         .cloned()
         .unwrap_or_default();
-    if let Some((k, v)) = extra_label {
+    if let Some((k, v)) = meta.extra_label {
         labels.insert(k.to_string(), J::from(v));
     }
-    let annotations = custom
+    let mut annotations = meta
+        .custom
         .and_then(|m| m.get("annotations"))
         .and_then(J::as_object)
-        .filter(|a| !a.is_empty())
-        .cloned();
+        .cloned()
+        .unwrap_or_default();
+    if meta.flux_annotations {
+        for (k, v) in FLUX_ANNOTATIONS {
+            annotations.insert(k.to_string(), J::from(v));
+        }
+    }
+    // metav1.NewControllerRef(canary, …): Flagger owns what it generates (the routers do so
+    // unless Flagger runs with owner references turned off).
+    let owner = json!([{
+        "apiVersion": "flagger.app/v1beta1",
+        "kind": "Canary",
+        "name": e.name,
+        "uid": "<uid of the Canary>",
+        "controller": true,
+        "blockOwnerDeletion": true,
+    }]);
     obj(vec![
         ("name", J::from(name)),
         ("namespace", J::from(e.namespace.as_str())),
@@ -154,7 +200,15 @@ fn metadata(e: &Effective, name: &str, custom: Option<&J>, extra_label: Option<(
                 J::Object(labels)
             },
         ),
-        ("annotations", annotations.map_or(J::Null, J::Object)),
+        (
+            "annotations",
+            if annotations.is_empty() {
+                J::Null
+            } else {
+                J::Object(annotations)
+            },
+        ),
+        ("ownerReferences", owner),
     ])
 }
 
@@ -195,7 +249,18 @@ fn service(
         ("apiVersion", J::from("v1")),
         ("kind", J::from("Service")),
         // Flagger labels each Service `<selector label>: <its own name>`.
-        ("metadata", metadata(e, name, meta, Some((label, name)))),
+        (
+            "metadata",
+            metadata(
+                e,
+                name,
+                Meta {
+                    custom: meta,
+                    extra_label: Some((label, name)),
+                    flux_annotations: true,
+                },
+            ),
+        ),
         (
             "spec",
             obj(vec![
@@ -246,7 +311,18 @@ fn destination_rule(e: &Effective, s: &ServiceEff, name: &str) -> GeneratedObjec
     let manifest = obj(vec![
         ("apiVersion", J::from(ISTIO_API)),
         ("kind", J::from("DestinationRule")),
-        ("metadata", metadata(e, name, None, None)),
+        (
+            "metadata",
+            metadata(
+                e,
+                name,
+                Meta {
+                    custom: None,
+                    extra_label: None,
+                    flux_annotations: false,
+                },
+            ),
+        ),
         (
             "spec",
             obj(vec![
@@ -381,14 +457,145 @@ fn virtual_service(
     };
     let svc_match = items(s.match_.as_ref());
     let mut summary_extra = Vec::new();
-    let http: Vec<J> = if let Some(am) = e.analysis_match.as_ref() {
+    // istio.go builds `spec.tcp` instead of `spec.http` for `appProtocol: tcp` (any case):
+    // L4 matches keep only the port, and the HTTP-only fields (retries, timeout, headers,
+    // corsPolicy, rewrite, mirror, cookies, A/B matches) have no place there.
+    let tcp = s
+        .app_protocol
+        .as_deref()
+        .is_some_and(|p| p.eq_ignore_ascii_case("tcp"));
+    let (routes_key, routes): (&str, Vec<J>) = if tcp {
+        let ports: Vec<J> = svc_match
+            .iter()
+            .filter_map(|m| m.get("port").cloned())
+            .map(|port| json!({ "port": port }))
+            .collect();
+        summary_extra.push("TCP routes".to_string());
+        if e.analysis_match.is_some() || e.session_affinity.is_some() || mirrored {
+            notes.push(note(
+                NoteLevel::Info,
+                "appProtocol tcp: the VirtualService has TCP routes only, so analysis.match, sessionAffinity and mirroring do not apply",
+            ));
+        }
+        (
+            "tcp",
+            vec![obj(vec![
+                (
+                    "match",
+                    if ports.is_empty() {
+                        J::Null
+                    } else {
+                        J::Array(ports)
+                    },
+                ),
+                (
+                    "route",
+                    json!([
+                        istio_destination(s, &primary, Some(p)),
+                        istio_destination(s, &canary, Some(c))
+                    ]),
+                ),
+            ])],
+        )
+    } else {
+        (
+            "http",
+            http_routes(
+                e,
+                s,
+                (p, c, mirrored),
+                &svc_match,
+                &mut summary_extra,
+                notes,
+            ),
+        )
+    };
+    let manifest = obj(vec![
+        ("apiVersion", J::from(ISTIO_API)),
+        ("kind", J::from("VirtualService")),
+        (
+            "metadata",
+            metadata(
+                e,
+                &e.apex,
+                Meta {
+                    custom: s.apex_meta.as_ref(),
+                    // kubernetes_default.go adds the selector label to the apex metadata it
+                    // shares with the Canary's spec, so the route built from the same
+                    // `service.apex` after it carries the label too.
+                    extra_label: s
+                        .apex_meta
+                        .as_ref()
+                        .map(|_| (e.selector.0.as_str(), e.apex.as_str())),
+                    flux_annotations: true,
+                },
+            ),
+        ),
+        (
+            "spec",
+            obj(vec![
+                (
+                    "hosts",
+                    if hosts.is_empty() {
+                        J::Null
+                    } else {
+                        J::from(hosts.clone())
+                    },
+                ),
+                (
+                    "gateways",
+                    if gateways.is_empty() {
+                        J::Null
+                    } else {
+                        J::from(gateways.clone())
+                    },
+                ),
+                (routes_key, J::Array(routes)),
+            ]),
+        ),
+    ]);
+    let mut summary = if s.delegation {
+        "delegate (no hosts, no gateways)".to_string()
+    } else {
+        format!(
+            "hosts {}; gateways {}",
+            hosts.join(", "),
+            gateways.join(", ")
+        )
+    };
+    summary.push_str(&format!("; primary {p} / canary {c}{step_label}"));
+    for x in summary_extra {
+        summary.push_str("; ");
+        summary.push_str(&x);
+    }
+    GeneratedObject {
+        api_version: ISTIO_API.into(),
+        kind: "VirtualService".into(),
+        namespace: e.namespace.clone(),
+        name: e.apex.clone(),
+        summary,
+        manifest: Some(Manifest(manifest)),
+    }
+}
+
+/// The `http` routes of the VirtualService at one step.
+fn http_routes(
+    e: &Effective,
+    s: &ServiceEff,
+    (p, c, mirrored): (i64, i64, bool),
+    svc_match: &[J],
+    summary_extra: &mut Vec<String>,
+    notes: &mut Vec<Note>,
+) -> Vec<J> {
+    let (primary, canary) = (e.primary_name(), e.canary_name());
+    if let Some(am) = e.analysis_match.as_ref() {
         // A/B routing: matching requests get the weights, the rest stay on the primary. Istio
         // sends all of a route's traffic to a lone destination, so its weight is left out.
         summary_extra.push("matching requests only".to_string());
         vec![
             istio_http(
                 s,
-                merge_istio(&items(Some(am)), &svc_match),
+                merge_istio(&items(Some(am)), svc_match),
                 vec![
                     istio_destination(s, &primary, Some(p)),
                     istio_destination(s, &canary, Some(c)),
@@ -396,14 +603,14 @@ fn virtual_service(
             ),
             istio_http(
                 s,
-                svc_match.clone(),
+                svc_match.to_vec(),
                 vec![istio_destination(s, &primary, None)],
             ),
         ]
     } else {
         let mut weighted = istio_http(
             s,
-            svc_match.clone(),
+            svc_match.to_vec(),
             vec![
                 istio_destination(s, &primary, Some(p)),
                 istio_destination(s, &canary, Some(c)),
@@ -422,7 +629,7 @@ fn virtual_service(
                     set_http(
                         &mut ps,
                         "match",
-                        J::Array(merge_istio(&[cookie_match_istio(pc)], &svc_match)),
+                        J::Array(merge_istio(&[cookie_match_istio(pc)], svc_match)),
                     );
                     set_http(
                         &mut ps,
@@ -434,13 +641,12 @@ fn virtual_service(
                     );
                     primary_sticky = Some(ps);
                 }
-                set_http(&mut sticky, "name", J::from("sticky-route"));
                 set_http(
                     &mut sticky,
                     "match",
                     J::Array(merge_istio(
                         &[cookie_match_istio(&sa.cookie_name)],
-                        &svc_match,
+                        svc_match,
                     )),
                 );
                 set_http(
@@ -491,55 +697,6 @@ fn virtual_service(
             }
         }
         routes
-    };
-    let manifest = obj(vec![
-        ("apiVersion", J::from(ISTIO_API)),
-        ("kind", J::from("VirtualService")),
-        ("metadata", metadata(e, &e.apex, s.apex_meta.as_ref(), None)),
-        (
-            "spec",
-            obj(vec![
-                (
-                    "hosts",
-                    if hosts.is_empty() {
-                        J::Null
-                    } else {
-                        J::from(hosts.clone())
-                    },
-                ),
-                (
-                    "gateways",
-                    if gateways.is_empty() {
-                        J::Null
-                    } else {
-                        J::from(gateways.clone())
-                    },
-                ),
-                ("http", J::Array(http)),
-            ]),
-        ),
-    ]);
-    let mut summary = if s.delegation {
-        "delegate (no hosts, no gateways)".to_string()
-    } else {
-        format!(
-            "hosts {}; gateways {}",
-            hosts.join(", "),
-            gateways.join(", ")
-        )
-    };
-    summary.push_str(&format!("; primary {p} / canary {c}{step_label}"));
-    for x in summary_extra {
-        summary.push_str("; ");
-        summary.push_str(&x);
-    }
-    GeneratedObject {
-        api_version: ISTIO_API.into(),
-        kind: "VirtualService".into(),
-        namespace: e.namespace.clone(),
-        name: e.apex.clone(),
-        summary,
-        manifest: Some(Manifest(manifest)),
     }
 }
 
@@ -895,7 +1052,24 @@ fn http_route(
     let manifest = obj(vec![
         ("apiVersion", J::from(api.as_str())),
         ("kind", J::from("HTTPRoute")),
-        ("metadata", metadata(e, &e.apex, s.apex_meta.as_ref(), None)),
+        (
+            "metadata",
+            metadata(
+                e,
+                &e.apex,
+                Meta {
+                    custom: s.apex_meta.as_ref(),
+                    // kubernetes_default.go adds the selector label to the apex metadata it
+                    // shares with the Canary's spec, so the route built from the same
+                    // `service.apex` after it carries the label too.
+                    extra_label: s
+                        .apex_meta
+                        .as_ref()
+                        .map(|_| (e.selector.0.as_str(), e.apex.as_str())),
+                    flux_annotations: true,
+                },
+            ),
+        ),
         (
             "spec",
             obj(vec![

@@ -23,7 +23,7 @@ mod tests;
 use serde::Serialize;
 
 use canarylint::context::Settings;
-use canarylint::inventory::Inventory;
+use canarylint::inventory::View;
 use canarylint::model::CanaryView;
 
 /// Everything `canarylint plan` shows about one Canary.
@@ -325,7 +325,7 @@ pub struct Note {
 /// Plans a Canary. `inventory` lets the plan read the target workload (selector label,
 /// container ports); without it, the label is assumed to be the first of
 /// `settings.selector_labels` with the target's name as value.
-pub fn plan(canary: &CanaryView<'_>, settings: &Settings, inventory: Option<&Inventory>) -> Plan {
+pub fn plan(canary: &CanaryView<'_>, settings: &Settings, inventory: Option<View<'_>>) -> Plan {
     let resolved = resolve::resolve(canary, settings, inventory);
     let timeline = timeline::simulate(&resolved.eff);
     let mut notes = resolved.notes;

@@ -11,7 +11,7 @@ use super::{
 };
 use canarylint::context::{Provider, ProviderSource, Settings};
 use canarylint::document::Kind;
-use canarylint::inventory::{Inventory, Lookup};
+use canarylint::inventory::{Lookup, View};
 use canarylint::model::{AnalysisView, CanaryView, Field, PortRef, ServiceView};
 use canarylint::tree::{Node, format_number};
 
@@ -25,24 +25,6 @@ pub(crate) enum Router {
     /// A router this plan does not model (linkerd, nginx, contour, …).
     Other,
 }
-
-/// Providers in the CRD enum that select a router other than Istio.
-const KNOWN_OTHER: &[&str] = &[
-    "apisix",
-    "appmesh",
-    "appmesh:v1beta2",
-    "contour",
-    "gloo",
-    "kuma",
-    "linkerd",
-    "nginx",
-    "osm",
-    "skipper",
-    "smi:v1alpha1",
-    "smi:v1alpha2",
-    "smi:v1alpha3",
-    "traefik",
-];
 
 #[derive(Clone, Debug)]
 pub(crate) struct SessionAffinity {
@@ -284,7 +266,7 @@ fn provider_info(p: &Provider) -> ProviderInfo {
 pub(crate) fn resolve(
     canary: &CanaryView<'_>,
     settings: &Settings,
-    inventory: Option<&Inventory>,
+    inventory: Option<View<'_>>,
 ) -> Resolved {
     let mut out = <Out as Default>::default();
     let (namespace, name) = identity(canary, settings, &mut out);
@@ -380,11 +362,11 @@ fn identity(canary: &CanaryView<'_>, settings: &Settings, out: &mut Out) -> (Str
     let doc = canary.doc;
     let name = canary.name().unwrap_or("<unnamed>").to_string();
     let namespace = doc.namespace_or(&settings.default_namespace).to_string();
-    if doc.namespace.is_none() {
+    if doc.namespace.is_none() && settings.namespace_assumed {
         out.note(
             NoteLevel::Assumption,
             format!(
-                "metadata.namespace is not set: the plan assumes the Canary lands in `{namespace}`"
+                "metadata.namespace is not set: the plan assumes the Canary lands in `{namespace}` (give the namespace it is applied to with --namespace)"
             ),
         );
     }
@@ -398,18 +380,15 @@ fn provider_and_router(
     out: &mut Out,
 ) -> (Provider, Router) {
     let provider = Provider::resolve(canary, settings);
-    let router = if provider.name == "istio" {
-        Router::Istio
-    } else if provider.name.starts_with("gatewayapi") {
-        Router::GatewayApi
-    } else if provider.name == "kubernetes" {
-        Router::Kubernetes
-    } else if provider.name == "knative" {
-        Router::Knative
-    } else if KNOWN_OTHER.contains(&provider.name.as_str()) {
-        Router::Other
-    } else {
-        Router::Istio
+    // The router Flagger builds for the string (pkg/router/factory.go, `MeshRouter`).
+    let router = match provider.router() {
+        canarylint::Router::Istio => Router::Istio,
+        canarylint::Router::GatewayApiV1 | canarylint::Router::GatewayApiV1beta1 => {
+            Router::GatewayApi
+        }
+        canarylint::Router::Kubernetes => Router::Kubernetes,
+        canarylint::Router::Knative => Router::Knative,
+        _ => Router::Other,
     };
     if router == Router::Istio && provider.name != "istio" {
         out.default(
@@ -993,7 +972,7 @@ fn lifecycle_defaults(canary: &CanaryView<'_>, analysis: Option<AnalysisView<'_>
 fn service(
     svc: Option<ServiceView<'_>>,
     eff: &mut Effective,
-    inventory: Option<&Inventory>,
+    inventory: Option<View<'_>>,
     knative: bool,
     out: &mut Out,
 ) {
@@ -1400,7 +1379,7 @@ fn suspend(canary: &CanaryView<'_>, out: &mut Out) {
 fn workload(
     eff: &mut Effective,
     settings: &Settings,
-    inventory: Option<&Inventory>,
+    inventory: Option<View<'_>>,
     out: &mut Out,
 ) {
     let (target_name, target_kind, namespace) = (
@@ -1556,7 +1535,10 @@ fn strategy(
     if n > 0 && eff.has_match() {
         out.reason(
             "spec.analysis.iterations",
-            format!("{n} with analysis.match: A/B testing, {n} checks while matching requests go to the canary"),
+            format!(
+                "{n} with analysis.match: A/B testing, {} while matching requests go to the canary",
+                count(n, "check")
+            ),
         );
         out.reason(
             "spec.analysis.match",
@@ -1564,7 +1546,7 @@ fn strategy(
         );
         return StrategyInfo {
             kind: StrategyKind::AbTesting,
-            name: format!("A/B testing, {n} iterations of {interval}"),
+            name: format!("A/B testing, {} of {interval}", count(n, "iteration")),
             weights: None,
             mirroring: None,
             session_affinity: false,
@@ -1576,7 +1558,7 @@ fn strategy(
         if !forced {
             out.reason(
                 "spec.analysis.iterations",
-                format!("{iterations_written} without analysis.match: Blue/Green, {n} checks of the canary before live traffic switches"),
+                format!("{iterations_written} without analysis.match: Blue/Green, {} of the canary before live traffic switches", count(n, "check")),
             );
         }
         if mirrored {
@@ -1595,7 +1577,8 @@ fn strategy(
                 StrategyKind::BlueGreen
             },
             name: format!(
-                "Blue/Green, {n} iterations of {interval}{}",
+                "Blue/Green, {} of {interval}{}",
+                count(n, "iteration"),
                 if mirrored {
                     " with traffic mirroring"
                 } else {
@@ -1713,5 +1696,14 @@ fn strategy(
         mirroring,
         session_affinity: sa_on,
         skip_analysis: eff.skip_analysis,
+    }
+}
+
+/// `1 iteration`, `10 iterations`.
+fn count(n: i64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }

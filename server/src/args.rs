@@ -133,7 +133,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "NAME")]
     pub provider: Option<String>,
 
-    /// The namespace of objects that name none (context files, reviews without a namespace).
-    #[arg(long, value_name = "NS", default_value = "default")]
-    pub namespace: String,
+    /// The namespace of objects that name none (context files, reviews without a namespace),
+    /// as `kubectl apply -n NS`. Without it (or `namespace` in the configuration) they are
+    /// taken to be in `default`, an assumption that never makes a namespace complete.
+    #[arg(long, short = 'n', value_name = "NS")]
+    pub namespace: Option<String>,
 }

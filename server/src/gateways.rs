@@ -154,7 +154,7 @@ mod tests {
     fn inventory(yaml: &str) -> Inventory {
         let parsed = canarylint::read(Arc::new(SourceFile::new("t.yaml", yaml)), &Budget::STRICT);
         let mut inv = Inventory::new();
-        inv.add_file(&parsed, "default");
+        inv.add_file(&parsed, "default", false);
         inv
     }
 

@@ -227,7 +227,7 @@ impl Server {
                 WatchSettings {
                     namespaces: (!args.watch_namespaces.is_empty())
                         .then(|| args.watch_namespaces.clone()),
-                    default_namespace: args.namespace.clone(),
+                    default_namespace: args.namespace.clone().unwrap_or_else(|| "default".into()),
                 },
                 metrics,
             ));
@@ -315,9 +315,17 @@ fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
 /// [`crate::admission::review`] with it directly.
 pub fn build_state(args: &ServeArgs) -> Result<State, ServeError> {
     let linter = load_workspace(args)?.linter();
-    let seed = load_context(&args.context, &args.namespace).map_err(ServeError::Usage)?;
+    let seed = load_context(
+        &args.context,
+        &linter.settings.default_namespace,
+        linter.settings.namespace_assumed,
+    )
+    .map_err(ServeError::Usage)?;
     for problem in &seed.problems {
         tracing::warn!(%problem, "context file has a problem; its readable objects are still used");
+    }
+    for (file, kustomization) in &seed.patches {
+        tracing::info!(%file, %kustomization, "context file is a kustomize patch, not objects");
     }
     if !args.context.is_empty() {
         tracing::info!(
@@ -359,7 +367,8 @@ fn load_workspace(args: &ServeArgs) -> Result<Workspace, ServeError> {
     let options = Options {
         config,
         provider: args.provider.clone(),
-        namespace: Some(args.namespace.clone()),
+        namespace: args.namespace.clone(),
+        bundle: None,
     };
     match Workspace::load(&options) {
         Ok(ws) => {

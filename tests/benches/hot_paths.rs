@@ -132,6 +132,7 @@ fn rules_only(bencher: Bencher) {
         inventory.add_file(
             &canarylint::read(source(name, text), &Budget::GENEROUS),
             "default",
+            false,
         );
     }
     let file = canarylint::read(source("c.yaml", CANARIES), &Budget::GENEROUS);

@@ -66,6 +66,20 @@ pub const WATCHED: &[Watched] = &[
         resource: "gateways",
     },
     Watched {
+        kind: Kind::VirtualService,
+        group: "networking.istio.io",
+        versions: &["v1", "v1beta1", "v1alpha3"],
+        kind_name: "VirtualService",
+        resource: "virtualservices",
+    },
+    Watched {
+        kind: Kind::HttpRoute,
+        group: "gateway.networking.k8s.io",
+        versions: &["v1", "v1beta1"],
+        kind_name: "HTTPRoute",
+        resource: "httproutes",
+    },
+    Watched {
         kind: Kind::PeerAuthentication,
         group: "security.istio.io",
         versions: &["v1", "v1beta1"],

@@ -42,6 +42,9 @@ pub struct Seen {
 #[derive(Debug, Default)]
 pub struct Inputs {
     pub sources: Vec<Arc<SourceFile>>,
+    /// The file of each source, resolved (`None` for standard input): where its
+    /// kustomizations are looked for.
+    pub paths: Vec<Option<PathBuf>>,
     pub errors: Vec<InputError>,
 }
 
@@ -51,6 +54,8 @@ pub struct Found {
     /// As shown in findings: relative as given (`examples/bad.yaml`, not `./examples/…`).
     pub display: String,
     pub path: PathBuf,
+    /// The resolved path, once known to be unseen.
+    pub id: PathBuf,
 }
 
 /// What a walk of workspace folders may take (the language server's bounds).
@@ -99,7 +104,7 @@ pub fn find(paths: &[PathBuf], seen: &mut Seen) -> Vec<Slot> {
                 source,
             })),
             Ok(meta) if meta.is_dir() => {
-                for found in walk(arg) {
+                for found in walk(arg, has_manifest_extension) {
                     match found {
                         Ok(p) => pending.push(p),
                         Err(e) => {
@@ -113,6 +118,7 @@ pub fn find(paths: &[PathBuf], seen: &mut Seen) -> Vec<Slot> {
             Ok(_) => pending.push(Found {
                 display: arg.display().to_string(),
                 path: arg.clone(),
+                id: PathBuf::new(),
             }),
         }
         slots.push(Slot::Files(unseen(pending, seen)));
@@ -125,16 +131,19 @@ pub fn collect(paths: &[PathBuf], seen: &mut Seen) -> Inputs {
     let mut inputs = Inputs::default();
     for slot in find(paths, seen) {
         let results = match slot {
-            Slot::Stdin => vec![read_stdin()],
+            Slot::Stdin => vec![read_stdin().map(|s| (s, None))],
             Slot::Error(e) => vec![Err(e)],
             Slot::Files(files) => files
                 .into_par_iter()
-                .map(|p| read_file(&p.path, p.display))
+                .map(|p| read_file(&p.path, p.display).map(|s| (s, Some(p.id))))
                 .collect(),
         };
         for r in results {
             match r {
-                Ok(s) => inputs.sources.push(s),
+                Ok((s, path)) => {
+                    inputs.sources.push(s);
+                    inputs.paths.push(path);
+                }
                 Err(e) => inputs.errors.push(e),
             }
         }
@@ -144,15 +153,17 @@ pub fn collect(paths: &[PathBuf], seen: &mut Seen) -> Inputs {
 
 /// The manifest files under workspace folders, within `limits`: what the language server
 /// indexes. Unreadable entries are passed over; an empty list when `cancel` is set.
+/// `accept` says which files are taken (the language server also reads kustomizations).
 pub fn walk_folders(
     roots: &[PathBuf],
     limits: Limits,
+    accept: fn(&Path) -> bool,
     cancel: &AtomicBool,
 ) -> (Vec<PathBuf>, bool) {
     let mut paths = Vec::new();
     let mut bytes = 0u64;
     for root in roots {
-        for found in walk(root).flatten() {
+        for found in walk(root, accept).flatten() {
             if cancel.load(Ordering::Relaxed) {
                 return (Vec::new(), false);
             }
@@ -174,12 +185,18 @@ pub fn walk_folders(
 
 /// Drops the files already read, and records the others as read.
 fn unseen(mut files: Vec<Found>, seen: &mut Seen) -> Vec<Found> {
-    files.retain(|p| seen.files.insert(identity(&p.path)));
+    files.retain_mut(|p| {
+        p.id = identity(&p.path);
+        seen.files.insert(p.id.clone())
+    });
     files
 }
 
 /// The files of a directory worth linting, sorted, hidden and ignored entries skipped.
-fn walk(root: &Path) -> impl Iterator<Item = Result<Found, InputError>> {
+fn walk(
+    root: &Path,
+    accept: fn(&Path) -> bool,
+) -> impl Iterator<Item = Result<Found, InputError>> {
     // `canarylint check` (root `.`) shows `examples/bad.yaml`, not `./examples/bad.yaml`.
     let strip_dot = root.as_os_str() == ".";
     let shown = move |p: &Path| -> PathBuf {
@@ -206,7 +223,7 @@ fn walk(root: &Path) -> impl Iterator<Item = Result<Found, InputError>> {
                 // A link named like a manifest whose target cannot be reached (dangling, a
                 // loop) is a manifest the user expects linted: an error, not a silent skip.
                 if is_link
-                    && has_manifest_extension(e.path())
+                    && accept(e.path())
                     && let Err(source) = std::fs::metadata(e.path())
                 {
                     return Some(Err(InputError {
@@ -216,12 +233,13 @@ fn walk(root: &Path) -> impl Iterator<Item = Result<Found, InputError>> {
                 }
                 let is_file =
                     e.file_type().is_some_and(|t| t.is_file()) || (is_link && e.path().is_file());
-                if !is_file || !has_manifest_extension(e.path()) {
+                if !is_file || !accept(e.path()) {
                     return None;
                 }
                 Some(Ok(Found {
                     display: shown(e.path()).display().to_string(),
                     path: e.into_path(),
+                    id: PathBuf::new(),
                 }))
             }
             Err(err) => {
@@ -258,7 +276,7 @@ pub fn has_manifest_extension(path: &Path) -> bool {
 }
 
 /// The same file reached through different paths has one identity.
-fn identity(path: &Path) -> PathBuf {
+pub fn identity(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
@@ -374,6 +392,7 @@ mod tests {
         let (paths, truncated) = walk_folders(
             &[root.to_path_buf()],
             Limits::default(),
+            has_manifest_extension,
             &AtomicBool::new(false),
         );
         assert_eq!(paths.len(), 3);
@@ -382,7 +401,12 @@ mod tests {
             max_files: 1,
             ..Limits::default()
         };
-        let (paths, truncated) = walk_folders(&[root.to_path_buf()], one, &AtomicBool::new(false));
+        let (paths, truncated) = walk_folders(
+            &[root.to_path_buf()],
+            one,
+            has_manifest_extension,
+            &AtomicBool::new(false),
+        );
         assert_eq!((paths.len(), truncated), (1, true));
     }
 

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use canarylint::model::Object;
-use canarylint::{Budget, Inventory, Kind, Node, ParsedFile, SourceFile, read};
+use canarylint::kustomize::{Kustomization, is_kustomization_file};
+use canarylint::{Broken, Budget, Inventory, Kind, Node, SourceFile, read};
 
 use crate::collect::{Seen, Slot, find};
 
@@ -33,13 +34,21 @@ pub struct Seed {
     pub files: usize,
     /// Problems of the files (`file: message`): their readable objects are still used.
     pub problems: Vec<String>,
+    /// Files set aside as kustomize patches: (file shown, kustomization directory).
+    pub patches: Vec<(String, String)>,
 }
 
 /// Reads context paths (files, or directories walked by the [collector](crate::collect)) into
 /// an inventory of their objects, for `serve --context`: files are read a chunk of documents at
 /// a time, so a large one never costs its whole tree. Any path that cannot be read is an
-/// error.
-pub fn load_context(paths: &[PathBuf], default_namespace: &str) -> Result<Seed, String> {
+/// error. Files a kustomization lists as patches are not objects; the namespace a
+/// kustomization sets replaces the one written. Objects without a namespace land in
+/// `default_namespace`; when that is `assumed`, they vouch for no namespace.
+pub fn load_context(
+    paths: &[PathBuf],
+    default_namespace: &str,
+    assumed: bool,
+) -> Result<Seed, String> {
     let mut files = Vec::new();
     for slot in find(paths, &mut Seen::default()) {
         match slot {
@@ -51,10 +60,21 @@ pub fn load_context(paths: &[PathBuf], default_namespace: &str) -> Result<Seed, 
             Slot::Stdin => return Err("standard input cannot be a context".into()),
         }
     }
+    let keys: Vec<String> = files
+        .iter()
+        .map(|f| crate::collect::identity(&f.path).to_string_lossy().replace('\\', "/"))
+        .collect();
+    let layout = crate::units::discover_keys(&keys);
     let mut inventory = Inventory::new();
     let mut namespaces: HashMap<Kind, HashSet<String>> = HashMap::new();
     let mut problems = Vec::new();
-    for f in &files {
+    let mut patches = Vec::new();
+    for (f, key) in files.iter().zip(&keys) {
+        if let Some(k) = layout.patch_of(key) {
+            patches.push((f.display.clone(), k.to_string()));
+            continue;
+        }
+        let set_by_kustomization = layout.namespace_of(key);
         let text = std::fs::read_to_string(&f.path)
             .map_err(|e| format!("cannot read {}: {e}", f.display))?;
         let name: Arc<str> = f.display.as_str().into();
@@ -67,8 +87,10 @@ pub fn load_context(paths: &[PathBuf], default_namespace: &str) -> Result<Seed, 
                 problems.push(format!("{}: {}", f.display, problem.message));
             }
             for doc in parsed.documents.iter().filter(|d| d.kind != Kind::Other) {
-                let namespace = doc.namespace_or(default_namespace);
-                if doc.name.is_some() {
+                let written = set_by_kustomization.or(doc.namespace.as_deref());
+                let namespace = written.unwrap_or(default_namespace);
+                let namespace_assumed = written.is_none() && assumed;
+                if doc.name.is_some() && !namespace_assumed {
                     namespaces
                         .entry(doc.kind)
                         .or_default()
@@ -76,8 +98,9 @@ pub fn load_context(paths: &[PathBuf], default_namespace: &str) -> Result<Seed, 
                 }
                 // No origin: a review never shows where a context object was read, and
                 // positions in a chunk would not be the file's.
-                if let Some(object) = Object::extract(doc.kind, &doc.root, namespace, None) {
-                    inventory.insert(object);
+                if let Some(mut object) = Object::extract(doc.kind, &doc.root, namespace, None) {
+                    object.namespace_assumed = namespace_assumed;
+                    inventory.add(object);
                 }
             }
         }
@@ -87,6 +110,7 @@ pub fn load_context(paths: &[PathBuf], default_namespace: &str) -> Result<Seed, 
         namespaces,
         files: files.len(),
         problems,
+        patches,
     })
 }
 
@@ -122,50 +146,53 @@ fn chunks(text: &str, max: usize) -> Vec<&str> {
     out
 }
 
-/// A file that holds objects rules look up.
+/// A file of a workspace folder that holds objects rules look up, or a kustomization.
 #[derive(Debug)]
 pub struct DiskFile {
     pub source: Arc<SourceFile>,
+    /// Read with the namespace `default`, assumed, for objects that name none: the inventory
+    /// places them once it knows their kustomization and the configuration.
     pub objects: Arc<Vec<Object>>,
+    /// Documents that did not parse.
+    pub broken: Arc<Vec<Broken>>,
+    /// The file is a kustomization: what it lists.
+    pub kustomization: Option<Arc<Kustomization>>,
 }
 
-/// Reads one file whole; `None` when it cannot be read, is larger than `max_bytes`, or holds
-/// no object rules look up.
+/// Whether a file is a kustomization (by name).
+pub fn is_kustomization(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(is_kustomization_file)
+}
+
+/// Whether a file of a workspace folder is read: a manifest, or a kustomization.
+pub fn is_workspace_file(path: &Path) -> bool {
+    crate::collect::has_manifest_extension(path) || is_kustomization(path)
+}
+
+/// Reads one file of a workspace folder whole; `None` when it cannot be read, is larger than
+/// `max_bytes`, or holds no object rules look up and is no kustomization.
 pub fn read_objects(path: &Path, max_bytes: u64, default_namespace: &str) -> Option<DiskFile> {
     let meta = std::fs::metadata(path).ok()?;
     if !meta.is_file() || meta.len() > max_bytes {
         return None;
     }
     let text = String::from_utf8(std::fs::read(path).ok()?).ok()?;
+    let kustomization = is_kustomization(path)
+        .then(|| canarylint::kustomize::parse(&text).ok())
+        .flatten()
+        .map(Arc::new);
     let source = Arc::new(SourceFile::new(path.display().to_string(), text));
     let parsed = read(source.clone(), &Budget::GENEROUS);
-    let objects = objects_of(&parsed, default_namespace);
-    (!objects.is_empty()).then(|| DiskFile {
+    let objects = Inventory::objects_of(&parsed, default_namespace, true);
+    let broken = Inventory::broken_of(&parsed, default_namespace, true);
+    (!objects.is_empty() || !broken.is_empty() || kustomization.is_some()).then(|| DiskFile {
         source,
         objects: Arc::new(objects),
+        broken: Arc::new(broken),
+        kustomization,
     })
-}
-
-/// The inventory objects of a parsed file, one per name (the last one written wins, as it
-/// would in the cluster), by kind.
-pub fn objects_of(parsed: &ParsedFile, namespace: &str) -> Vec<Object> {
-    let mut kinds: Vec<Kind> = parsed
-        .documents
-        .iter()
-        .map(|d| d.kind)
-        .filter(|k| *k != Kind::Other)
-        .collect();
-    if kinds.is_empty() {
-        return Vec::new();
-    }
-    kinds.sort();
-    kinds.dedup();
-    let mut inv = Inventory::new();
-    inv.add_file(parsed, namespace);
-    kinds
-        .into_iter()
-        .flat_map(|k| inv.all(k).cloned().collect::<Vec<_>>())
-        .collect()
 }
 
 #[cfg(test)]
@@ -203,10 +230,10 @@ mod tests {
         let text = stream(3000);
         assert!(text.len() > 2 * CHUNK_BYTES);
         std::fs::write(&path, &text).unwrap();
-        let seed = load_context(std::slice::from_ref(&path), "default").unwrap();
+        let seed = load_context(std::slice::from_ref(&path), "default", false).unwrap();
         let whole = canarylint::read(Arc::new(SourceFile::new("whole", text)), &Budget::GENEROUS);
         let mut expected = Inventory::new();
-        expected.add_file(&whole, "default");
+        expected.add_file(&whole, "default", false);
         assert_eq!(seed.inventory.count(Kind::Deployment), 3000);
         for i in [0, 1499, 2999] {
             let ns = format!("ns{}", i % 7);
@@ -218,5 +245,54 @@ mod tests {
             assert_eq!(ports(got), ports(want));
         }
         assert_eq!(seed.namespaces[&Kind::Deployment].len(), 7);
+    }
+
+    #[test]
+    fn context_patches_are_not_objects_and_assumed_namespaces_vouch_for_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("app")).unwrap();
+        let deployment = |name: &str, replicas: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n{replicas}"
+            )
+        };
+        std::fs::write(
+            root.join("app/kustomization.yaml"),
+            "namespace: test\nresources: [deployment.yaml]\npatches:\n  - path: patch.yaml\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("app/deployment.yaml"),
+            deployment("podinfo", "  template:\n    spec:\n      containers:\n        - name: a\n          ports:\n            - containerPort: 9898\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("app/patch.yaml"),
+            deployment("podinfo", "  replicas: 3\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("loose.yaml"),
+            deployment("loadtester", "  replicas: 1\n"),
+        )
+        .unwrap();
+
+        let seed = load_context(&[root.to_path_buf()], "default", true).unwrap();
+        // One podinfo, the kustomization's, in its namespace: the patch is not a second one.
+        let found = seed.inventory.lookup(Kind::Deployment, "test", "podinfo");
+        let ports = found.found().unwrap().as_workload().unwrap().containers[0]
+            .ports
+            .len();
+        assert_eq!(ports, 1);
+        assert_eq!(seed.inventory.count(Kind::Deployment), 2);
+        // The namespace-less load tester is only assumed to be in default: it vouches for
+        // nothing there.
+        assert_eq!(
+            seed.namespaces[&Kind::Deployment],
+            HashSet::from(["test".to_string()])
+        );
+        let given = load_context(&[root.to_path_buf()], "default", false).unwrap();
+        assert_eq!(given.namespaces[&Kind::Deployment].len(), 2);
     }
 }

@@ -4,6 +4,9 @@
 //!   [`canarylint::Linter`] of the run;
 //! - [`collect`]: the one file collector (`.gitignore`, hidden entries, manifest extensions,
 //!   standard input);
+//! - [`units`]: where each input lands (its bundle, its kustomization's namespace, or set
+//!   aside as a kustomize patch), from the kustomizations around it, decided by lib's
+//!   `bundle` module;
 //! - [`files`]: the inventory source for files (`serve --context`, the language server's
 //!   workspace folders);
 //! - [`cluster`] (feature `cluster`): the inventory source for a cluster (kube), shared by
@@ -18,6 +21,7 @@ pub mod cluster;
 pub mod collect;
 pub mod files;
 pub mod settings;
+pub mod units;
 
 pub use collect::{InputError, Inputs, Seen};
 pub use settings::{ConfigSource, Options, Workspace};

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use canarylint::bundle::Grouping;
 use canarylint::config::{Config, ConfigError};
 use canarylint::source::LineCol;
 use canarylint::{Linter, Settings, Severity};
@@ -29,8 +30,13 @@ pub struct Options {
     pub config: ConfigSource,
     /// Flagger's `-mesh-provider` (`--provider`): wins over the configuration's.
     pub provider: Option<String>,
-    /// The namespace of objects that set none (`--namespace`).
+    /// The namespace the manifests are applied to (`-n/--namespace`): wins over the
+    /// configuration's `namespace`. Without either, objects that set none are only assumed to
+    /// be in `default`.
     pub namespace: Option<String>,
+    /// Which inputs outside a kustomization are applied together (`--bundle`): wins over the
+    /// configuration's `bundle`.
+    pub bundle: Option<Grouping>,
 }
 
 /// The settings of a run, and where they came from.
@@ -41,6 +47,8 @@ pub struct Workspace {
     pub config_file: Option<PathBuf>,
     pub config: Config,
     pub settings: Settings,
+    /// How inputs outside a kustomization are grouped into bundles.
+    pub grouping: Grouping,
 }
 
 impl Workspace {
@@ -84,11 +92,13 @@ impl Workspace {
             settings.default_provider = p.clone();
             settings.provider_configured = true;
         }
-        if let Some(ns) = &options.namespace {
+        if let Some(ns) = options.namespace.as_ref().or(config.namespace.as_ref()) {
             settings.default_namespace = ns.clone();
+            settings.namespace_assumed = false;
         }
         Workspace {
             config_file,
+            grouping: options.bundle.or(config.bundle).unwrap_or_default(),
             config,
             settings,
         }
@@ -164,14 +174,18 @@ mod tests {
             config: ConfigSource::Discover(from),
             provider: Some("istio".into()),
             namespace: Some("prod".into()),
+            bundle: None,
         })
         .unwrap();
         assert_eq!(ws.settings.default_provider, "istio");
         assert_eq!(ws.settings.default_namespace, "prod");
+        assert!(!ws.settings.namespace_assumed);
         assert_eq!(ws.linter().settings.selector_labels, ["team"]);
         let none = Workspace::load(&Options::default()).unwrap();
         assert_eq!(none.settings.default_provider, "istio");
         assert!(!none.settings.provider_configured);
+        assert!(none.settings.namespace_assumed);
+        assert_eq!(none.grouping, Grouping::File);
     }
 
     #[test]

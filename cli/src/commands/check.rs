@@ -10,6 +10,7 @@ use std::io::Write;
 
 use canarylint::{Budget, LintRun, Severity};
 use canarylint_workspace::collect::{self, Seen};
+use canarylint_workspace::units;
 use canarylint_workspace::{ConfigSource, Options, Workspace};
 
 use crate::args::{CheckArgs, CheckFormat};
@@ -21,7 +22,8 @@ pub fn run(args: &CheckArgs) -> Result<Status, CliError> {
         args.config.as_deref(),
         args.no_config,
         args.provider.as_deref(),
-        &args.namespace,
+        args.namespace.as_deref(),
+        args.bundle.map(Into::into),
     )?)
     .map_err(CliError::Config)?;
     match args.threads {
@@ -43,7 +45,8 @@ pub(crate) fn options(
     config: Option<&std::path::Path>,
     no_config: bool,
     provider: Option<&str>,
-    namespace: &str,
+    namespace: Option<&str>,
+    bundle: Option<canarylint::bundle::Grouping>,
 ) -> Result<Options, CliError> {
     let config = match (config, no_config) {
         (_, true) => ConfigSource::None,
@@ -61,16 +64,21 @@ pub(crate) fn options(
     Ok(Options {
         config,
         provider: provider.map(str::to_string),
-        namespace: Some(namespace.to_string()),
+        namespace: namespace.map(str::to_string),
+        bundle,
     })
 }
 
 fn check(args: &CheckArgs, workspace: &Workspace) -> Result<Status, CliError> {
     let mut seen = Seen::default();
-    let inputs = collect::collect(&args.paths, &mut seen);
-    let context = collect::collect(&args.context, &mut seen);
-    let input_errors: Vec<&collect::InputError> =
-        inputs.errors.iter().chain(&context.errors).collect();
+    let mut inputs = collect::collect(&args.paths, &mut seen);
+    // A file given both to lint and as context is linted, and its objects also exist in the
+    // cluster: context is read on its own.
+    let mut context = collect::collect(&args.context, &mut Seen::default());
+    let input_errors: Vec<collect::InputError> = std::mem::take(&mut inputs.errors)
+        .into_iter()
+        .chain(std::mem::take(&mut context.errors))
+        .collect();
     for e in &input_errors {
         super::report_input(e);
     }
@@ -78,18 +86,27 @@ fn check(args: &CheckArgs, workspace: &Workspace) -> Result<Status, CliError> {
 
     let fail_on = workspace.fail_on();
     let mut linter = workspace.linter();
+    let namespace = linter.settings.default_namespace.clone();
     // Findings carry their positions: only the formats that quote the source keep it.
     linter.retain = canarylint::Retain {
         trees: false,
         sources: matches!(args.format, CheckFormat::Human | CheckFormat::Sarif),
     };
-    let mut base = cluster_inventory(args, &args.namespace)?;
+    let mut base = cluster_inventory(args, &namespace)?;
     if args.complete {
         for kind in canarylint::Kind::ALL {
             base.set_coverage(kind, canarylint::Coverage::All);
         }
     }
-    let run = linter.lint_sources_with(base, inputs.sources, context.sources, &Budget::GENEROUS);
+    let placed = units::place(inputs, workspace.grouping);
+    let context = units::place_context(context);
+    let run = linter.lint_inputs(
+        base,
+        placed.inputs,
+        context,
+        &placed.partial,
+        &Budget::GENEROUS,
+    );
 
     let summary = Summary::of(&run);
     let status = if unreadable {
@@ -104,7 +121,7 @@ fn check(args: &CheckArgs, workspace: &Workspace) -> Result<Status, CliError> {
         run: &run,
         summary,
         fail_on,
-        default_namespace: &args.namespace,
+        default_namespace: &namespace,
         input_errors: input_errors.iter().map(ToString::to_string).collect(),
     };
     let written = match &args.output {

@@ -1,9 +1,11 @@
 //! The commands, one module each.
 
 pub mod check;
+pub mod completions;
 pub mod explain;
 #[cfg(feature = "lsp")]
 pub mod lsp;
+pub mod man;
 pub mod plan;
 pub mod rules;
 pub mod schema;
@@ -21,6 +23,8 @@ pub fn dispatch(command: Command) -> Result<Status, CliError> {
         Command::Lsp(args) => lsp::run(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Plan(args) => plan::run(&args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
         // Handled before dispatch: it owns the process until shutdown.
         #[cfg(feature = "serve")]
         Command::Serve(_) => Ok(Status::Error),

@@ -7,6 +7,7 @@ use canarylint::{Budget, Kind, Severity};
 use canarylint_plan::plan;
 use canarylint_workspace::Workspace;
 use canarylint_workspace::collect::{self, Seen};
+use canarylint_workspace::units;
 
 use crate::args::{Format, PlanArgs};
 use crate::error::{CliError, Status};
@@ -20,18 +21,31 @@ pub fn run(args: &PlanArgs) -> Result<Status, CliError> {
         args.config.as_deref(),
         args.no_config,
         args.provider.as_deref(),
-        &args.namespace,
+        args.namespace.as_deref(),
+        args.bundle.map(Into::into),
     )?)
     .map_err(CliError::Config)?;
     let mut seen = Seen::default();
-    let inputs = collect::collect(&args.paths, &mut seen);
-    let context = collect::collect(&args.context, &mut seen);
+    let mut inputs = collect::collect(&args.paths, &mut seen);
+    // A file given both to lint and as context is linted, and its objects also exist in the
+    // cluster: context is read on its own.
+    let mut context = collect::collect(&args.context, &mut Seen::default());
     for e in inputs.errors.iter().chain(&context.errors) {
         super::report_input(e);
     }
     let unreadable = !inputs.errors.is_empty() || !context.errors.is_empty();
+    inputs.errors.clear();
+    context.errors.clear();
     let linter = workspace.linter();
-    let run = linter.lint_sources(inputs.sources, context.sources, &Budget::GENEROUS);
+    let default_ns = linter.settings.default_namespace.clone();
+    let placed = units::place(inputs, workspace.grouping);
+    let run = linter.lint_inputs(
+        canarylint::Inventory::new(),
+        placed.inputs,
+        units::place_context(context),
+        &placed.partial,
+        &Budget::GENEROUS,
+    );
 
     let mut plans = Vec::new();
     for file in &run.files {
@@ -39,7 +53,7 @@ pub fn run(args: &PlanArgs) -> Result<Status, CliError> {
             let Some(canary) = CanaryView::new(doc) else {
                 continue;
             };
-            let ns = doc.namespace_or(&args.namespace);
+            let ns = doc.namespace_or(&default_ns);
             let name = doc.name.as_deref().unwrap_or("");
             if let Some(wanted) = &args.canary {
                 let (wns, wname) = wanted.split_once('/').unwrap_or((ns, wanted.as_str()));
@@ -61,7 +75,17 @@ pub fn run(args: &PlanArgs) -> Result<Status, CliError> {
                 .collect();
             plans.push((
                 file,
-                plan(&canary, &linter.settings, Some(&run.inventory)),
+                plan(
+                    &canary,
+                    &linter.settings,
+                    Some(
+                        run.inventory.view_from(
+                            file.bundle,
+                            (linter.settings.namespace_assumed && doc.namespace.is_none())
+                                .then_some(default_ns.as_str()),
+                        ),
+                    ),
+                ),
                 findings,
             ));
         }

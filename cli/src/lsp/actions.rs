@@ -138,7 +138,7 @@ mod tests {
             .collect();
         let mut inv = Inventory::new();
         for p in &parsed {
-            inv.add_file(p, "default");
+            inv.add_file(p, "default", true);
         }
         let findings = Linter::new(canarylint_rules::ALL).lint_file(&parsed[index], &inv);
         let file = parsed.into_iter().nth(index).unwrap();

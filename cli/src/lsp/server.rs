@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use canarylint::bundle::UnitKey;
 use canarylint::model::CanaryView;
 use canarylint::{Budget, Finding, Inventory, Kind, ParsedFile, SourceFile, read};
 use tower_lsp_server::jsonrpc::Result as RpcResult;
@@ -30,7 +31,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use super::actions;
 use super::convert::{self, Encoding, Files};
-use super::workspace::{self, DiskFile, Limits};
+use super::workspace::{self, DiskFile, DocPlace, Limits, Places};
 
 /// How long a document must stay unchanged before it is linted.
 pub const DEBOUNCE: Duration = Duration::from_millis(150);
@@ -46,8 +47,8 @@ struct OpenDoc {
     json: bool,
     version: i32,
     source: Arc<SourceFile>,
-    /// `source`, read; filled on first use.
-    parsed: Option<Arc<ParsedFile>>,
+    /// `source`, read and placed in its bundle; filled on first use.
+    parsed: Option<(Arc<ParsedFile>, DocPlace)>,
     /// Whether the last text read held inventory objects.
     has_objects: bool,
     /// Whether other open documents must be linted again once this one is.
@@ -79,6 +80,8 @@ struct State {
     /// Bumped on every change of a text the inventory is built from.
     revision: u64,
     inventory: Option<(u64, Arc<Inventory>)>,
+    /// The numbers of the bundles, kept from one inventory to the next.
+    bundle_ids: HashMap<UnitKey, u32>,
     /// Configuration problems already shown to the user.
     reported: HashSet<String>,
 }
@@ -242,12 +245,11 @@ impl Inner {
 
     /// The findings for the current text of a document, linted now unless already known.
     fn analyze(&self, uri: &Uri) -> Option<(Linted, i32, Vec<String>)> {
-        let (source, parsed, path, version, last) = {
+        let (source, path, version, last) = {
             let st = self.state();
             let doc = st.open.get(uri)?;
             (
                 doc.source.clone(),
-                doc.parsed.clone(),
                 doc.path.clone(),
                 doc.version,
                 doc.last.clone(),
@@ -258,15 +260,16 @@ impl Inner {
         {
             return Some((l, version, Vec::new()));
         }
-        let parsed = match parsed {
-            Some(p) => p,
-            None => {
-                let p = Arc::new(read(source.clone(), &Budget::GENEROUS));
-                self.store_parse(uri, &source, &p);
-                p
+        // The inventory reads and places every open document, this one included.
+        let (revision, inventory) = self.inventory();
+        let parsed = {
+            let st = self.state();
+            let doc = st.open.get(uri)?;
+            match &doc.parsed {
+                Some((p, _)) if Arc::ptr_eq(&doc.source, &source) => p.clone(),
+                _ => return None,
             }
         };
-        let (revision, inventory) = self.inventory();
         let roots = self.state().roots.clone();
         let (linter, notice) = workspace::linter_for(path.as_deref(), &roots);
         let findings = linter.lint_file(&parsed, &inventory);
@@ -288,65 +291,126 @@ impl Inner {
     }
 
     /// Keeps the reading of a text, if the document still has that text.
-    fn store_parse(&self, uri: &Uri, source: &Arc<SourceFile>, parsed: &Arc<ParsedFile>) {
+    fn store_parse(
+        &self,
+        uri: &Uri,
+        source: &Arc<SourceFile>,
+        parsed: Arc<ParsedFile>,
+        place: DocPlace,
+    ) {
         let mut st = self.state();
         if let Some(doc) = st.open.get_mut(uri)
             && Arc::ptr_eq(&doc.source, source)
-            && doc.parsed.is_none()
         {
-            let has = workspace::has_objects(parsed);
+            let has = workspace::has_objects(&parsed);
             doc.cascade |= has;
             doc.has_objects = has;
-            doc.parsed = Some(parsed.clone());
+            doc.parsed = Some((parsed, place));
         }
     }
 
-    /// The inventory of the workspace: files on disk, overridden by the open documents.
+    /// Reads a text in its place: a patch keeps its problems but no objects.
+    fn read_placed(source: &Arc<SourceFile>, place: &DocPlace) -> ParsedFile {
+        let mut parsed = read(source.clone(), &Budget::GENEROUS);
+        match place {
+            DocPlace::Patch => parsed.documents.clear(),
+            DocPlace::Objects(unit) => {
+                parsed.bundle = unit.bundle;
+                if let Some(ns) = &unit.namespace {
+                    parsed.set_namespace(ns);
+                }
+            }
+        }
+        parsed
+    }
+
+    /// The inventory of the workspace: files on disk, overridden by the open documents, each
+    /// in its bundle.
     fn inventory(&self) -> (u64, Arc<Inventory>) {
-        let (revision, unread) = {
+        type Open = (
+            Uri,
+            Option<PathBuf>,
+            Arc<SourceFile>,
+            Option<(Arc<ParsedFile>, DocPlace)>,
+        );
+        let (revision, disk, kustomizations, open, roots) = {
             let st = self.state();
             if let Some((rev, inv)) = &st.inventory
                 && *rev == st.revision
             {
                 return (*rev, inv.clone());
             }
-            let unread: Vec<(Uri, Arc<SourceFile>)> = st
-                .open
-                .iter()
-                .filter(|(_, d)| d.parsed.is_none())
-                .map(|(u, d)| (u.clone(), d.source.clone()))
-                .collect();
-            (st.revision, unread)
-        };
-        for (uri, source) in unread {
-            let parsed = Arc::new(read(source.clone(), &Budget::GENEROUS));
-            self.store_parse(&uri, &source, &parsed);
-        }
-        let (disk, open) = {
-            let st = self.state();
             let open_paths: HashSet<&PathBuf> =
                 st.open.values().filter_map(|d| d.path.as_ref()).collect();
             let disk: Vec<_> = st
                 .disk
                 .iter()
                 .filter(|(p, _)| !open_paths.contains(p))
-                .map(|(_, f)| f.objects.clone())
+                .map(|(p, f)| (p.clone(), f.objects.clone(), f.broken.clone()))
                 .collect();
-            let open: Vec<_> = st.open.values().filter_map(|d| d.parsed.clone()).collect();
-            (disk, open)
+            let kustomizations: Vec<_> = st
+                .disk
+                .iter()
+                .filter_map(|(p, f)| f.kustomization.clone().map(|k| (p.clone(), k)))
+                .collect();
+            let open: Vec<Open> = st
+                .open
+                .iter()
+                .map(|(u, d)| {
+                    (
+                        u.clone(),
+                        d.path.clone(),
+                        d.source.clone(),
+                        d.parsed.clone(),
+                    )
+                })
+                .collect();
+            (st.revision, disk, kustomizations, open, st.roots.clone())
         };
-        let namespace = workspace::default_namespace();
+        let (linter, _) = workspace::linter_for(None, &roots);
+        let places = Places::new(
+            kustomizations.iter().map(|(p, k)| (p.as_path(), &**k)),
+            disk.iter()
+                .map(|(p, _, _)| p.as_path())
+                .chain(open.iter().filter_map(|(_, p, _, _)| p.as_deref())),
+            &linter,
+        );
         let mut inv = Inventory::new();
-        for objects in disk {
+        let mut ids = std::mem::take(&mut self.state().bundle_ids);
+        let mark = |inv: &mut Inventory, place: &DocPlace, whole: bool| {
+            if let (DocPlace::Objects(unit), false) = (place, whole) {
+                inv.set_partial(unit.bundle);
+            }
+        };
+        for (path, objects, broken) in &disk {
+            let (place, whole) = places.place(Some(path), "", &mut ids);
+            mark(&mut inv, &place, whole);
+            let DocPlace::Objects(unit) = place else {
+                continue;
+            };
             for o in objects.iter() {
-                inv.insert(o.clone());
+                inv.add(places.object(o, &unit));
+            }
+            for b in broken.iter() {
+                inv.add_broken(places.broken(b, &unit));
             }
         }
-        for parsed in open {
-            inv.add_file(&parsed, &namespace);
+        for (uri, path, source, parsed) in open {
+            let (place, whole) = places.place(path.as_deref(), uri.as_str(), &mut ids);
+            mark(&mut inv, &place, whole);
+            let parsed = match parsed {
+                Some((p, was)) if was == place => p,
+                _ => {
+                    let p = Arc::new(Self::read_placed(&source, &place));
+                    self.store_parse(&uri, &source, p.clone(), place.clone());
+                    p
+                }
+            };
+            inv.add_file(&parsed, &places.namespace, places.assumed);
         }
         let inv = Arc::new(inv);
         let mut st = self.state();
+        st.bundle_ids = ids;
         if st.revision == revision {
             st.inventory = Some((revision, inv.clone()));
         }
@@ -410,7 +474,10 @@ impl Inner {
                 continue;
             }
             let canary = CanaryView::new(doc)?;
-            let plan = canarylint_plan::plan(&canary, &linter.settings, Some(&inventory));
+            let assumed = (linter.settings.namespace_assumed && doc.namespace.is_none())
+                .then_some(linter.settings.default_namespace.as_str());
+            let view = inventory.view_from(linted.parsed.bundle, assumed);
+            let plan = canarylint_plan::plan(&canary, &linter.settings, Some(view));
             let (sl, sc) = linted.source.lsp_position(entry.key_span.start, utf16);
             let (el, ec) = linted.source.lsp_position(entry.key_span.end, utf16);
             let text = format!(
@@ -762,7 +829,7 @@ impl LanguageServer for Backend {
                 relint = true;
                 continue;
             }
-            if !canarylint_workspace::collect::has_manifest_extension(&path) {
+            if !workspace::is_workspace_file(&path) {
                 continue;
             }
             let read = if change.typ == FileChangeType::DELETED {

@@ -1,18 +1,23 @@
 //! The files of the workspace folders: found by the workspace layer's collector (the same
-//! walk as `canarylint check`: `.gitignore`, hidden entries), read within bounds, kept as
-//! inventory objects; and the linter of a document, from the same settings as every door.
+//! walk as `canarylint check`: `.gitignore`, hidden entries, plus kustomizations), read within
+//! bounds, kept as inventory objects; where each lands (bundles, kustomize patches,
+//! namespaces); and the linter of a document, from the same settings as every door.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use canarylint::{Kind, Linter, ParsedFile};
+use canarylint::bundle::{Grouping, Layout, UnitKey, normalize};
+use canarylint::kustomize::Kustomization;
+use canarylint::model::Object;
+use canarylint::{Broken, Bundle, Inventory, Kind, Linter, ParsedFile, Unit};
 use canarylint_workspace::collect::walk_folders;
 use canarylint_workspace::{ConfigSource, Options, Workspace};
 use rayon::prelude::*;
 
 pub use canarylint_workspace::collect::Limits;
-pub use canarylint_workspace::files::DiskFile;
+pub use canarylint_workspace::files::{DiskFile, is_kustomization, is_workspace_file};
 pub use canarylint_workspace::settings::is_config;
 
 /// What reading the workspace found.
@@ -32,7 +37,7 @@ pub fn name_of(path: &Path) -> String {
 
 /// Reads the manifests under the roots, within the limits. Stops early when `cancel` is set.
 pub fn index(roots: &[PathBuf], limits: Limits, cancel: &AtomicBool) -> Index {
-    let (paths, truncated) = walk_folders(roots, limits, cancel);
+    let (paths, truncated) = walk_folders(roots, limits, is_workspace_file, cancel);
     if cancel.load(Ordering::Relaxed) {
         return Index::default();
     }
@@ -54,7 +59,8 @@ pub fn index(roots: &[PathBuf], limits: Limits, cancel: &AtomicBool) -> Index {
     }
 }
 
-/// Reads one file; `None` when it cannot be read or holds no object rules look up.
+/// Reads one file; `None` when it cannot be read, or holds no object rules look up and is no
+/// kustomization.
 pub fn read_file(path: &Path, limits: Limits) -> Option<DiskFile> {
     canarylint_workspace::files::read_objects(path, limits.max_file_bytes, &default_namespace())
 }
@@ -64,9 +70,110 @@ pub fn default_namespace() -> String {
     canarylint::Settings::default().default_namespace
 }
 
-/// The inventory objects of a parsed file.
-pub fn objects_of(parsed: &ParsedFile, namespace: &str) -> Vec<canarylint::model::Object> {
-    canarylint_workspace::files::objects_of(parsed, namespace)
+/// The inventory objects of a parsed file, their namespace assumed where they name none.
+pub fn objects_of(parsed: &ParsedFile, namespace: &str) -> Vec<Object> {
+    Inventory::objects_of(parsed, namespace, true)
+}
+
+/// Where the files of the workspace land: their bundles, which are kustomize patches, and
+/// the namespace of objects that name none.
+pub struct Places {
+    layout: Layout,
+    grouping: Grouping,
+    given: HashSet<String>,
+    /// The namespace of objects that name none, and whether it is only assumed.
+    pub namespace: String,
+    pub assumed: bool,
+}
+
+/// What a file of the workspace is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DocPlace {
+    Objects(Unit),
+    /// A kustomize patch: not objects.
+    Patch,
+}
+
+fn key(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+impl Places {
+    /// `kustomizations` by their file, `files` every file of the workspace and the open
+    /// documents; the settings of `linter` (the workspace's configuration).
+    pub fn new<'a>(
+        kustomizations: impl IntoIterator<Item = (&'a Path, &'a Kustomization)>,
+        files: impl IntoIterator<Item = &'a Path>,
+        linter: &Linter,
+    ) -> Places {
+        let mut layout = Layout::new();
+        for (file, k) in kustomizations {
+            if let Some(dir) = file.parent() {
+                layout.add(&key(dir), k.clone());
+            }
+        }
+        Places {
+            layout,
+            grouping: linter.config.bundle.unwrap_or_default(),
+            given: files.into_iter().map(|p| normalize(&key(p))).collect(),
+            namespace: linter.settings.default_namespace.clone(),
+            assumed: linter.settings.namespace_assumed,
+        }
+    }
+
+    /// Where a file lands; `unsaved` names a document without a path. `ids` numbers the
+    /// bundles, and keeps the numbers from one call to the next. Also says whether the
+    /// bundle was read whole.
+    pub fn place(
+        &self,
+        path: Option<&Path>,
+        unsaved: &str,
+        ids: &mut HashMap<UnitKey, u32>,
+    ) -> (DocPlace, bool) {
+        let unit_key = match path {
+            Some(p) => self.layout.unit_key(&key(p), self.grouping),
+            None => Some(UnitKey::File(format!("\0{unsaved}"))),
+        };
+        let Some(unit_key) = unit_key else {
+            return (DocPlace::Patch, true);
+        };
+        let whole = self.layout.is_whole_unit(&unit_key, &self.given);
+        let next = ids.len() as u32;
+        let id = *ids.entry(unit_key).or_insert(next);
+        let unit = Unit {
+            bundle: Bundle::Input(id),
+            namespace: path
+                .and_then(|p| self.layout.namespace_of(&key(p)))
+                .map(Arc::from),
+        };
+        (DocPlace::Objects(unit), whole)
+    }
+
+    /// An object of a file read with [`objects_of`], placed in its unit.
+    pub fn object(&self, o: &Object, unit: &Unit) -> Object {
+        let mut o = o.clone();
+        o.bundle = unit.bundle;
+        if let Some(ns) = &unit.namespace {
+            o.namespace = ns.to_string();
+            o.namespace_assumed = false;
+        } else if o.namespace_assumed {
+            o.namespace.clone_from(&self.namespace);
+            o.namespace_assumed = self.assumed;
+        }
+        o
+    }
+
+    /// A broken document of a file, placed in its unit.
+    pub fn broken(&self, b: &Broken, unit: &Unit) -> Broken {
+        let mut b = b.clone();
+        b.bundle = unit.bundle;
+        if let Some(ns) = &unit.namespace {
+            b.namespace = Some(ns.to_string());
+        } else if b.namespace.is_none() && !self.assumed {
+            b.namespace = Some(self.namespace.clone());
+        }
+        b
+    }
 }
 
 /// Whether a parsed file holds any object rules look up.

@@ -36,6 +36,11 @@ pub struct Object {
     pub name: String,
     /// Where it was read from (files only; a cluster object has none).
     pub origin: Option<Location>,
+    /// The unit it is applied with.
+    pub bundle: crate::inventory::Bundle,
+    /// Whether `namespace` is only assumed: the object names none, and no namespace was
+    /// given for such objects.
+    pub namespace_assumed: bool,
     pub data: ObjectData,
 }
 
@@ -49,8 +54,19 @@ pub enum ObjectData {
     Scaler(ScalerInfo),
     PeerAuthentication(PeerAuthenticationInfo),
     Canary(CanaryInfo),
+    Route(RouteInfo),
     #[default]
     Plain,
+}
+
+/// A VirtualService or HTTPRoute: who owns it.
+#[derive(Clone, Debug, Default)]
+pub struct RouteInfo {
+    /// `metadata.ownerReferences[].kind`: Flagger's own routes name `Canary`.
+    pub owner_kinds: Vec<String>,
+    /// The Services the routes send to (VirtualService destination hosts, HTTPRoute
+    /// backendRef names): Flagger's own routes send to `<apex>-primary`.
+    pub destinations: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -134,6 +150,36 @@ pub struct CanaryInfo {
     pub gateways: Vec<String>,
     /// `spec.service.hosts`.
     pub hosts: Vec<String>,
+}
+
+/// Destination Service names of a VirtualService's `http`/`tcp`/`tls` routes, or of an
+/// HTTPRoute's `rules[].backendRefs`.
+fn route_destinations(kind: Kind, spec: Option<&Node>) -> Vec<String> {
+    let Some(spec) = spec else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut push = |n: Option<&Node>| {
+        if let Some(s) = n.and_then(Node::as_str) {
+            out.push(s.to_string());
+        }
+    };
+    if kind == Kind::VirtualService {
+        for key in ["http", "tcp", "tls"] {
+            for route in spec.get(key).map(Node::items).unwrap_or_default() {
+                for d in route.get("route").map(Node::items).unwrap_or_default() {
+                    push(d.at(&["destination", "host"]));
+                }
+            }
+        }
+    } else {
+        for rule in spec.get("rules").map(Node::items).unwrap_or_default() {
+            for b in rule.get("backendRefs").map(Node::items).unwrap_or_default() {
+                push(b.get("name"));
+            }
+        }
+    }
+    out
 }
 
 impl Object {
@@ -274,6 +320,16 @@ impl Object {
                     .map(str::to_string),
                 has_selector: spec.and_then(|s| s.get("selector")).is_some(),
             }),
+            Kind::VirtualService | Kind::HttpRoute => ObjectData::Route(RouteInfo {
+                destinations: route_destinations(kind, spec),
+                owner_kinds: root
+                    .at(&["metadata", "ownerReferences"])
+                    .map(Node::items)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|o| o.get("kind").and_then(Node::as_str).map(str::to_string))
+                    .collect(),
+            }),
             Kind::Canary => {
                 let t = spec.and_then(|s| s.get("targetRef"));
                 let s = |k: &str| {
@@ -309,6 +365,8 @@ impl Object {
             origin: loc(root.get("metadata").map_or(root.span, |m| {
                 m.entry("name").map_or(m.span, |e| e.value.span)
             })),
+            bundle: crate::inventory::Bundle::Context,
+            namespace_assumed: false,
             data,
         })
     }
@@ -349,6 +407,13 @@ impl Object {
             _ => None,
         }
     }
+    pub fn as_route(&self) -> Option<&RouteInfo> {
+        match &self.data {
+            ObjectData::Route(r) => Some(r),
+            _ => None,
+        }
+    }
+
     pub fn as_canary(&self) -> Option<&CanaryInfo> {
         match &self.data {
             ObjectData::Canary(c) => Some(c),

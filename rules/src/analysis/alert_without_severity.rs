@@ -90,6 +90,9 @@ declare_rule! {
     /// ### Fix safety
     /// The fix adds `severity: info`, the documented default, so the alert starts sending every
     /// event: pick `warn` or `error` for a quieter channel.
+    ///
+    /// ### Severity
+    /// A warning: nothing fails, but the alert is silently never sent.
     pub struct AlertWithoutSeverity;
     code: "CL410",
     slug: "alert-without-severity",

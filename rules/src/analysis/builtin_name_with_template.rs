@@ -111,6 +111,12 @@ declare_rule! {
     /// pkg/controller/scheduler_metrics.go: the built-in checks test `metric.name` only, and the
     /// template and inline-query checks test `templateRef` and `query` only, so a metric can
     /// run both; only the name is needed to trigger the built-in check.
+    /// Decided by pkg/controller/scheduler_metrics.go (`runBuiltinMetricChecks` tests the name
+    /// only).
+    ///
+    /// ### Severity
+    /// A warning: the built-in check runs beside the template, so the canary is judged by a
+    /// check that was very likely not meant.
     pub struct BuiltinNameWithTemplate;
     code: "CL408",
     slug: "builtin-name-with-template",

@@ -85,11 +85,16 @@ declare_rule! {
     /// `request-success-rate` fails when `threshold > value`, every other metric when
     /// `value > threshold`. An inline `query` runs, unrendered, on the default metrics server
     /// (`-metrics-server`).
+    /// Decided by pkg/controller/scheduler_metrics.go (`runBuiltinMetricChecks`,
+    /// `runMetricChecks`).
     ///
     /// ### Fix safety
     /// The fix rewrites `threshold: N` as `thresholdRange: {min: N}` for `request-success-rate`
     /// and `thresholdRange: {max: N}` for other metrics: exactly the check Flagger already runs.
     /// An inline `query` has no automatic fix.
+    ///
+    /// ### Severity
+    /// Info: both still work; the newer fields say more.
     pub struct DeprecatedField;
     code: "CL407",
     slug: "deprecated-field",

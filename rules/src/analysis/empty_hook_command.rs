@@ -75,6 +75,11 @@ declare_rule! {
     /// Flagger counts any status up to 202 as a passed hook (pkg/controller/webhook.go). Load
     /// generators never fail a hook anyway (fluxcd/flagger#431, #366, #931); an empty command
     /// does not even generate load. A `cmd` that is null is reported too.
+    /// Decided by pkg/loadtester/server.go (`ListenAndServe`) and pkg/controller/webhook.go
+    /// (`CallWebhook`).
+    ///
+    /// ### Severity
+    /// A warning: nothing fails, but the hook passes without doing anything.
     pub struct EmptyHookCommand;
     code: "CL411",
     slug: "empty-hook-command",

@@ -82,6 +82,12 @@ declare_rule! {
     /// synchronously, so ticks that fall due during a long call are dropped; pkg/controller/
     /// webhook.go waits up to the hook's `timeout` (10s when unset). An empty `type` is
     /// `rollout`. The interval compared is the one Flagger uses: at least 10s, 60s when unset.
+    /// Decided by pkg/controller/job.go (`CanaryJob.Start`) and pkg/controller/webhook.go
+    /// (`CallWebhook`).
+    ///
+    /// ### Severity
+    /// A warning: nothing fails, but analysis runs that fall due while the hook waits are
+    /// dropped, so the rollout is slower than written.
     pub struct HookTimeoutExceedsInterval;
     code: "CL406",
     slug: "hook-timeout-exceeds-interval",

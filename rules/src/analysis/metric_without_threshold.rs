@@ -84,6 +84,13 @@ declare_rule! {
     /// when `threshold > value`, `request-duration` when `value > threshold` ms, and a custom
     /// metric when `value > threshold`. `threshold` defaults to 0. A metric with no query at all
     /// is CL401's.
+    /// Decided by pkg/controller/scheduler_metrics.go (`runBuiltinMetricChecks`,
+    /// `runMetricChecks`).
+    ///
+    /// ### Severity
+    /// An error when every check that returns a value fails (`request-duration` and custom
+    /// metrics without a bound): every canary is rolled back. A warning for
+    /// `request-success-rate`: it never fails, so the gate lets any canary through.
     pub struct MetricWithoutThreshold;
     code: "CL402",
     slug: "metric-without-threshold",

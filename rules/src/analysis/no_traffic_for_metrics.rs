@@ -1,5 +1,6 @@
-use canarylint::model::{HookView, str_field};
-use canarylint::{At, Cx, Rule, declare_rule};
+use canarylint::model::{AnalysisView, HookView, Strategy, str_field};
+use canarylint::yaml::Node;
+use canarylint::{At, Cx, Router, Rule, Severity, declare_rule};
 
 use super::is_builtin;
 use crate::helpers::num;
@@ -83,7 +84,20 @@ declare_rule! {
     /// type counts as a load generator (a `pre-rollout` hook may start a long `hey` run, #191),
     /// and so does the load tester's `cmd` whatever tool it runs. Custom metrics (`templateRef`,
     /// `query`) are not considered: their queries need not depend on requests. A Canary with
-    /// `skipAnalysis: true` checks no metrics.
+    /// `skipAnalysis: true` checks no metrics. Who gets user traffic comes from the
+    /// strategy (pkg/controller/scheduler.go, `advanceCanary`: `runCanary`, `runBlueGreen`,
+    /// `runAB`) and the router (pkg/router/factory.go; istio.go `SetRoutes` for mirroring and
+    /// A/B match routes).
+    ///
+    /// ### Severity
+    /// Info for a weighted canary: from the first step it receives a share of real user
+    /// traffic, which on a production service is all the load the metrics need (a quiet
+    /// service or an off-peak rollout may still halt). A warning where the canary gets no user
+    /// traffic as written: Blue/Green without mirroring (or with a router that cannot mirror),
+    /// the `kubernetes` provider (which runs Blue/Green), and A/B testing whose `match` only
+    /// opted-in requests carry (a custom header such as `x-canary`, a cookie). An A/B match on
+    /// a header every client sends (`user-agent`, `accept-language`), on the URI, the method
+    /// or source labels sends ordinary requests to the canary: info.
     pub struct NoTrafficForMetrics;
     code: "CL405",
     slug: "no-traffic-for-metrics",
@@ -123,17 +137,76 @@ impl Rule for NoTrafficForMetrics {
             .and_then(|s| s.port())
             .map_or_else(String::new, |p| format!(":{}", num(p.value)));
         let verb = if builtins.len() == 1 { "gets" } else { "get" };
+        let router = cx.provider().map(|p| p.router());
+        let (severity, why) = match no_user_traffic(&analysis, router) {
+            Some(why) => (Severity::Warning, why),
+            None => (
+                Severity::Info,
+                "the canary gets user traffic, but a quiet service halts",
+            ),
+        };
         cx.report(
             At::Key(list),
             format!(
-                "no webhook generates load: {} {verb} no values without traffic and the analysis halts",
+                "no webhook generates load: {} {verb} no values without requests; {why}",
                 builtins.join(", ")
             ),
         )
+        .severity(severity)
         .help(format!(
             "add a rollout webhook to flagger-loadtester with metadata.cmd such as `hey -z 1m -q 10 -c 2 http://{apex}-canary.{ns}{port}/`"
         ));
     }
+}
+
+/// Why the canary gets no user traffic as written, if it gets none.
+fn no_user_traffic(analysis: &AnalysisView<'_>, router: Option<Router>) -> Option<&'static str> {
+    if router == Some(Router::Kubernetes) {
+        return Some("the kubernetes provider sends users to the primary only");
+    }
+    let mirrors =
+        analysis.mirror().is_some_and(|m| m.value) && router.is_none_or(|r| r.can_mirror());
+    match analysis.strategy() {
+        Strategy::Canary => None,
+        Strategy::BlueGreen if mirrors => None,
+        Strategy::BlueGreen => Some("Blue/Green without mirroring sends users to the primary only"),
+        Strategy::ABTesting => {
+            let items = analysis.match_().map(Node::items).unwrap_or_default();
+            if items.iter().any(ordinary_requests_match) {
+                None
+            } else {
+                Some("only opted-in requests match the A/B routes")
+            }
+        }
+    }
+}
+
+/// Headers every client sends on its own: a match on them selects ordinary users.
+const ORDINARY_HEADERS: &[&str] = &[
+    "user-agent",
+    "accept",
+    "accept-language",
+    "accept-encoding",
+    "x-forwarded-for",
+    "x-real-ip",
+    "host",
+    ":authority",
+];
+
+/// Whether ordinary requests can satisfy one `analysis.match` item.
+fn ordinary_requests_match(item: &Node) -> bool {
+    let headers = item.get("headers").map(Node::entries).unwrap_or_default();
+    let opt_in = headers
+        .iter()
+        .any(|h| !ORDINARY_HEADERS.contains(&h.key.to_ascii_lowercase().as_str()));
+    if opt_in {
+        return false;
+    }
+    // A query parameter is something a client adds on purpose.
+    !headers.is_empty()
+        || ["uri", "method", "sourceLabels", "port", "authority"]
+            .iter()
+            .any(|k| item.get(k).is_some())
 }
 
 /// A webhook that makes requests: the load tester's `cmd`, a k6 `script`, an nGrinder test.
@@ -186,10 +259,22 @@ mod tests {
                 "spec:\n  skipAnalysis: true\n  analysis:\n    webhooks: __remove__\n",
             ],
             &[
-                "spec:\n  analysis:\n    metrics: # warning: CL405\n      - name: request-success-rate\n        thresholdRange:\n          min: 99\n        interval: 1m\n    webhooks: __remove__\n",
+                // A weighted canary gets a share of user traffic: info only.
+                "spec:\n  analysis:\n    metrics: # info: CL405\n      - name: request-success-rate\n        thresholdRange:\n          min: 99\n        interval: 1m\n    webhooks: __remove__\n",
+                // Blue/Green without mirroring: users never reach the canary.
+                "spec:\n  analysis:\n    stepWeight: __remove__\n    maxWeight: __remove__\n    iterations: 10\n    metrics: # warning: CL405\n      - name: request-success-rate\n        thresholdRange:\n          min: 99\n        interval: 1m\n    webhooks: __remove__\n",
+                // Blue/Green with mirroring on Istio: shadowed user traffic.
+                "spec:\n  analysis:\n    stepWeight: __remove__\n    maxWeight: __remove__\n    iterations: 10\n    mirror: true\n    metrics: # info: CL405\n      - name: request-success-rate\n        thresholdRange:\n          min: 99\n        interval: 1m\n    webhooks: __remove__\n",
+                // A/B on an opt-in header.
+                "spec:\n  analysis:\n    stepWeight: __remove__\n    maxWeight: __remove__\n    iterations: 10\n    match:\n      - headers:\n          x-canary:\n            exact: insider\n    metrics: # warning: CL405\n      - name: request-success-rate\n        thresholdRange:\n          min: 99\n        interval: 1m\n    webhooks: __remove__\n",
+                // A/B on the user agent: ordinary Firefox users reach the canary.
+                "spec:\n  analysis:\n    stepWeight: __remove__\n    maxWeight: __remove__\n    iterations: 10\n    match:\n      - headers:\n          user-agent:\n            regex: \".*Firefox.*\"\n    metrics: # info: CL405\n      - name: request-success-rate\n        thresholdRange:\n          min: 99\n        interval: 1m\n    webhooks: __remove__\n",
                 "
                 spec:
                   analysis:
+                    stepWeight: __remove__
+                    maxWeight: __remove__
+                    iterations: 5
                     metrics: # warning: CL405
                       - name: request-duration
                         thresholdRange:

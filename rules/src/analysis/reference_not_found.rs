@@ -104,6 +104,12 @@ declare_rule! {
     /// pkg/controller/events.go does the same for an alert's AlertProvider and drops the alert.
     /// When canarylint does not know the MetricTemplates or AlertProviders of that namespace, the
     /// reference is reported as CL100 instead.
+    /// Decided by pkg/controller/scheduler_metrics.go (`runMetricChecks`) and
+    /// pkg/controller/events.go (`alert`).
+    ///
+    /// ### Severity
+    /// An error when the inventory vouches for the namespace: the check fails on every run (a
+    /// MetricTemplate) or the alert is dropped (an AlertProvider). Otherwise CL100 (info).
     pub struct ReferenceNotFound;
     code: "CL404",
     slug: "reference-not-found",
@@ -176,10 +182,11 @@ fn check(cx: &mut Cx<'_, '_>, r: &RefView<'_>, kind: Kind, consequence: &str) {
                     "set namespace: {other}, where a {} of that name exists",
                     kind.name()
                 ),
+                // Other objects of the namespace are no evidence of what was meant.
                 (None, None) => format!(
-                    "create the {}, or reference one of namespace {ns}: {}",
+                    "create the {} {ns}/{}, or correct the reference",
                     kind.name(),
-                    names.join(", ")
+                    name.value
                 ),
             };
             cx.report(

@@ -61,6 +61,9 @@ declare_rule! {
     ///
     /// ### Fix safety
     /// The fix writes 1, the value Flagger already uses: behaviour does not change.
+    ///
+    /// ### Severity
+    /// Info: Flagger's rewrite to 1 is what most people want anyway.
     pub struct ThresholdDefaulted;
     code: "CL409",
     slug: "threshold-defaulted",

@@ -88,6 +88,14 @@ declare_rule! {
     /// metric's name matches. `min: 1` is accepted (Flagger's own e2e tests use it to pass any
     /// canary that answers at all). A `request-duration` `min` of 0 ms or less is reported as a
     /// warning: it has no effect.
+    /// Decided by pkg/controller/scheduler_metrics.go (`runBuiltinMetricChecks`,
+    /// `runMetricChecks`).
+    ///
+    /// ### Severity
+    /// An error where no value can pass (min above max, a success rate bound above 100, a
+    /// latency bound of 0 ms or less): every canary is rolled back. A warning where every value
+    /// passes (a ratio such as `0.99`, a negative minimum): nothing fails, but the gate lets a
+    /// bad canary through.
     pub struct ThresholdRangeInvalid;
     code: "CL403",
     slug: "threshold-range-invalid",
@@ -153,6 +161,13 @@ impl Rule for ThresholdRangeInvalid {
                                     "every success rate exceeds it, so every check fails"
                                 }
                             };
+                            // A bound that does nothing lets a bad canary through; one that
+                            // nothing meets rolls every canary back.
+                            let severity = if effect.contains("does nothing") {
+                                Severity::Warning
+                            } else {
+                                Severity::Error
+                            };
                             cx.report(
                                 At::Value(f.node),
                                 format!(
@@ -160,6 +175,7 @@ impl Rule for ThresholdRangeInvalid {
                                     num(v)
                                 ),
                             )
+                            .severity(severity)
                             .help(format!("set {field} to a percentage between 0 and 100"));
                         } else if !field.ends_with("max") && v > 0.0 && v < 1.0 {
                             cx.report(
@@ -171,6 +187,7 @@ impl Rule for ThresholdRangeInvalid {
                                     num(v * 100.0)
                                 ),
                             )
+                            .severity(Severity::Warning)
                             .help(format!("write {field}: {} to require {} % of requests to succeed", num(v * 100.0), num(v * 100.0)));
                         }
                     }
@@ -232,11 +249,11 @@ mod tests {
         let fail = [
             metric(
                 "request-success-rate",
-                "        thresholdRange:\n          min: 0.99 # error: CL403\n",
+                "        thresholdRange:\n          min: 0.99 # warning: CL403\n",
             ),
             metric(
                 "request-success-rate",
-                "        threshold: 0.95 # error: CL403\n",
+                "        threshold: 0.95 # warning: CL403\n",
             ),
             metric(
                 "request-success-rate",

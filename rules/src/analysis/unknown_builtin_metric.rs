@@ -84,11 +84,16 @@ declare_rule! {
     /// `request-success-rate` or `request-duration` (case-sensitive), and a template or inline
     /// query otherwise; a metric with neither fails with "Metric query failed for no usable
     /// metrics template and query were configured".
+    /// Decided by pkg/controller/scheduler_metrics.go (`runBuiltinMetricChecks`,
+    /// `runMetricChecks`).
     ///
     /// ### Fix safety
     /// When the name is a near miss of a built-in one, the fix renames the metric to it. Check
     /// that the `thresholdRange` suits that metric: percent for `request-success-rate`,
     /// milliseconds for `request-duration`.
+    ///
+    /// ### Severity
+    /// An error: every check fails and the canary is rolled back.
     pub struct UnknownBuiltinMetric;
     code: "CL401",
     slug: "unknown-builtin-metric",

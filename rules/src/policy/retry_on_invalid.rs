@@ -108,6 +108,11 @@ declare_rule! {
     /// ### Fix safety
     /// A token one letter away from a known condition, or with stray spaces, is rewritten to
     /// that condition. Check that it is the condition you meant.
+    ///
+    /// ### Severity
+    /// An error where istiod refuses the VirtualService (`retryOn` holds a token Envoy does not
+    /// know: `validateHTTPRetry`), so Flagger's reconcile fails; a warning for a
+    /// `perTryTimeout` above the route timeout, which Envoy accepts and caps.
     pub struct RetryOnInvalid;
     code: "CL502",
     slug: "retry-on-invalid",
@@ -126,7 +131,7 @@ impl Rule for RetryOnInvalid {
             return;
         };
         let istio = provider.is_istio();
-        if !(istio || provider.name == "contour") {
+        if !(istio || provider.router() == canarylint::Router::Contour) {
             return;
         }
         let Some(service) = canary.service() else {

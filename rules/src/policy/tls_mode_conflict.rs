@@ -97,6 +97,12 @@ declare_rule! {
     /// relaxes the mode may exempt the target, so none is reported then. When canarylint knows
     /// no PeerAuthentication of the namespace (or of `istio-system`, if the namespace sets no
     /// mode), the check is reported as CL100. Istio only.
+    /// Decided by pkg/router/istio.go (`reconcileDestinationRule`) and Istio's
+    /// PeerAuthentication precedence.
+    ///
+    /// ### Severity
+    /// An error: requests between the sidecars fail with 503 once the DestinationRule disables
+    /// TLS under a STRICT policy.
     pub struct TlsModeConflict;
     code: "CL501",
     slug: "tls-mode-conflict",

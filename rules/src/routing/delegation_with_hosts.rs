@@ -65,6 +65,9 @@ declare_rule! {
     /// pkg/router/istio.go (`reconcileVirtualService`) returns the error above whenever
     /// `delegation` is true and `hosts` or `gateways` has an entry; it then writes the delegate
     /// with empty hosts and gateways. Only the Istio router reads `delegation`.
+    ///
+    /// ### Severity
+    /// An error: the reconcile fails on every sync and the canary never starts.
     pub struct DelegationWithHosts;
     code: "CL105",
     slug: "delegation-with-hosts",

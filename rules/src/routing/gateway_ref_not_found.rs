@@ -96,6 +96,11 @@ declare_rule! {
     /// Parents that are no Gateway (`group: core` or `kind: Service`, as Linkerd's mesh routing
     /// uses) are not checked. Without that namespace's Gateways in the inventory the reference
     /// is reported as CL100, not as missing.
+    /// Decided by pkg/router/gateway_api.go and gateway_api_v1beta1.go, `Reconcile`.
+    ///
+    /// ### Severity
+    /// An error: a route whose parent Gateway does not exist is attached to nothing (its
+    /// `Accepted` condition stays false), so the ingress never sends it traffic.
     pub struct GatewayRefNotFound;
     code: "CL107",
     slug: "gateway-ref-not-found",
@@ -144,10 +149,10 @@ impl Rule for GatewayRefNotFound {
                         (None, Some(other)) => format!(
                             "a Gateway of that name exists in namespace {other}: set `namespace: {other}`"
                         ),
-                        (None, None) => format!(
-                            "create the Gateway, or reference one of namespace {gw_ns}: {}",
-                            names.join(", ")
-                        ),
+                        // Other Gateways of the namespace are no evidence of what was meant.
+                        (None, None) => {
+                            format!("create the Gateway {gw_ns}/{name}, or correct the reference")
+                        }
                     };
                     let how = if r.namespace().is_some() {
                         String::new()

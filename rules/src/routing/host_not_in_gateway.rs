@@ -1,7 +1,7 @@
 use canarylint::model::Object;
 use canarylint::{At, Cx, Kind, Lookup, Rule, declare_rule};
 
-use super::{GatewayRef, is_cluster_internal, offered_hosts, resolve_gateway};
+use super::{GatewayRef, is_cluster_internal, offered_hosts, resolve_gateways};
 use crate::helpers::hosts_overlap;
 use canarylint::model::CanaryView;
 
@@ -96,14 +96,30 @@ declare_rule! {
     /// ```
     ///
     /// ### Flagger behaviour
-    /// Flagger's VirtualService carries `service.hosts` plus the apex name; only the hosts you
-    /// wrote are checked (the apex name is meant for the mesh). Server hosts bind as in istiod
-    /// (pilot/pkg/networking/core/gateway.go): `ns/host` only for VirtualServices in `ns` (the
-    /// Canary's namespace), `./host` for the Gateway's own namespace, `*/host` and a bare host
-    /// for any namespace, `*/*` for everything; hosts overlap byte for byte, with a leading `*`
-    /// as wildcard (`*.example.com` covers `app.example.com`, not `example.com`). istioctl's
-    /// IST0132 only fires when every host misses; this rule reports each host that does.
-    /// With `mesh` in the list, cluster-internal names are left to the mesh.
+    /// Flagger's VirtualService carries `service.hosts` plus the apex name (pkg/router/istio.go,
+    /// `reconcileVirtualService`); only the hosts you wrote are checked (the apex name is meant
+    /// for the mesh). Server hosts bind as in istiod (pilot/pkg/networking/core/gateway.go,
+    /// `pickMatchingGatewayHosts`; server hosts rewritten by
+    /// pilot/pkg/model/gateway.go): `ns/host` only for VirtualServices in `ns` (the Canary's
+    /// namespace), `./host` for the Gateway's own namespace, `*/host` and a bare host for any
+    /// namespace, `*/*` for everything; hosts overlap byte for byte, with a leading `*` as
+    /// wildcard (`*.example.com` covers `app.example.com`, not `example.com`;
+    /// pkg/config/host/name.go, `Matches`). With `mesh` in the list, cluster-internal names
+    /// are left to the mesh.
+    ///
+    /// ### Compared with istioctl analyze
+    /// `istioctl analyze` (pkg/config/analysis/analyzers/virtualservice/gateways.go) reports
+    /// IST0132 once for each Gateway of `spec.gateways` that serves *none* of the
+    /// VirtualService's hosts, at that gateway entry. This rule reports each *host* that *no*
+    /// referenced Gateway serves, at that host. So a host that one Gateway serves is never
+    /// reported here even when another Gateway of the list serves none of the hosts (IST0132
+    /// fires for that Gateway); and a host that no Gateway serves is reported here even when
+    /// every Gateway serves some other host (IST0132 stays silent). The second case is the one
+    /// that loses traffic: istiod routes each host separately and leaves that one unrouted.
+    ///
+    /// ### Severity
+    /// An error: the host gets no route on any of the Gateways, so its requests are not
+    /// routed to the service at all.
     pub struct HostNotInGateway;
     code: "CL102",
     slug: "host-not-in-gateway",
@@ -125,8 +141,9 @@ impl Rule for HostNotInGateway {
         let ns = cx.namespace();
         let mut gateways: Vec<&Object> = Vec::new();
         let mut mesh = false;
-        for g in service.gateways() {
-            match resolve_gateway(g.value, ns) {
+        let entries: Vec<&str> = service.gateways().iter().map(|g| g.value).collect();
+        for resolved in resolve_gateways(&entries, ns) {
+            match resolved {
                 GatewayRef::Mesh => mesh = true,
                 GatewayRef::Invalid(_) => {}
                 GatewayRef::Named {

@@ -103,6 +103,12 @@ declare_rule! {
     /// any name ending in the rest (`*.example.com` covers `www.example.com`, not
     /// `example.com`). Nothing is reported while a referenced Gateway is outside the inventory,
     /// and a `sectionName` is not narrowed to its listener (the inventory keeps hostnames only).
+    /// Decided by pkg/router/gateway_api.go, `Reconcile`, and the Gateway API's hostname
+    /// intersection.
+    ///
+    /// ### Severity
+    /// An error: a hostname that intersects no listener is not attached to that Gateway, so its
+    /// requests are not routed to the service.
     pub struct HostnameNotInListener;
     code: "CL108",
     slug: "hostname-not-in-listener",

@@ -67,6 +67,11 @@ declare_rule! {
     /// pkg/router/istio.go copies `service.gateways` into the VirtualService and adds `mesh`
     /// only when the list is empty. Cluster-internal names (a short name, `name.namespace`,
     /// `*.svc.cluster.local`) and `*` (see CL110) are not reported.
+    /// Decided by pkg/router/istio.go, `reconcileVirtualService`.
+    ///
+    /// ### Severity
+    /// Info: whether external names should reach the service from outside depends on an intent
+    /// canarylint cannot see.
     pub struct HostsWithoutGateway;
     code: "CL106",
     slug: "hosts-without-gateway",

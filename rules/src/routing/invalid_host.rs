@@ -60,9 +60,17 @@ declare_rule! {
     /// ```
     ///
     /// ### Flagger behaviour
-    /// Flagger copies `service.hosts` into the VirtualService (Istio) or the HTTPRoute
-    /// `hostnames` (Gateway API) as written; istiod validates each as a DNS-1123 name with an
-    /// optional leading wildcard (pkg/config/validation).
+    /// Flagger copies `service.hosts` into the VirtualService (pkg/router/istio.go,
+    /// `reconcileVirtualService`) or the HTTPRoute `hostnames` (pkg/router/gateway_api.go,
+    /// `Reconcile`) as written; istiod validates each VirtualService host with
+    /// `ValidateWildcardDomain` (pkg/config/validation/agent), whose label check accepts
+    /// upper case, and the HTTPRoute CRD's `hostname` pattern accepts lower case only.
+    ///
+    /// ### Severity
+    /// An error when the object is refused (scheme, port, path, bad wildcard, bad label; upper
+    /// case on Gateway API) and Flagger's reconcile fails. Upper case on Istio is a warning:
+    /// istiod stores the host and compares it byte for byte, so it binds only where a
+    /// wildcard server host covers it.
     pub struct InvalidHost;
     code: "CL104",
     slug: "invalid-host",
@@ -102,7 +110,7 @@ pub fn host_problem(host: &str) -> Option<(String, String)> {
     }
     if host.bytes().any(|b| b.is_ascii_uppercase()) {
         return Some((
-            "has upper-case letters: istiod compares hosts byte for byte, so it never binds to a lower-case Gateway host".into(),
+            UPPER_CASE.into(),
             format!("write it in lower case: {}", host.to_ascii_lowercase()),
         ));
     }
@@ -140,14 +148,26 @@ pub fn host_problem(host: &str) -> Option<(String, String)> {
     None
 }
 
+const UPPER_CASE: &str = "has upper-case letters: istiod compares hosts byte for byte, so it never binds to a lower-case Gateway host";
+
 impl Rule for InvalidHost {
     fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(service) = canary.service() else {
             return;
         };
+        let istio = cx.provider().is_some_and(|p| p.is_istio());
         for h in service.hosts() {
             if let Some((why, help)) = host_problem(h.value) {
+                // istiod's label check takes upper case (pkg/config/labels, `IsDNS1123Label`):
+                // the VirtualService is stored, and binds wherever a wildcard covers the host.
+                // Gateway API hostnames must be lower case (the HTTPRoute CRD's pattern).
+                let severity = if istio && why == UPPER_CASE {
+                    canarylint::Severity::Warning
+                } else {
+                    canarylint::Severity::Error
+                };
                 cx.report(At::Value(h.node), format!("host \"{}\" {why}", h.value))
+                    .severity(severity)
                     .help(help);
             }
         }
@@ -167,7 +187,7 @@ mod tests {
                 "spec:\n  service:\n    gateways: [istio-system/public-gateway]\n    hosts: [\"*\"]\n",
             ],
             &[
-                "spec:\n  service:\n    hosts:\n      - https://app.example.com/ # error: CL104\n      - app.example.com:443 # error: CL104\n      - App.example.com # error: CL104\n      - app.*.com # error: CL104\n      - app_1.example.com # error: CL104\n",
+                "spec:\n  service:\n    hosts:\n      - https://app.example.com/ # error: CL104\n      - app.example.com:443 # error: CL104\n      - App.example.com # warning: CL104\n      - app.*.com # error: CL104\n      - app_1.example.com # error: CL104\n",
             ],
         );
     }

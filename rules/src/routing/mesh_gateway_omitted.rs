@@ -62,6 +62,11 @@ declare_rule! {
     /// ### Flagger behaviour
     /// pkg/router/istio.go copies `service.gateways` and appends `mesh` only to an empty list
     /// (fluxcd/flagger#140).
+    /// Decided by pkg/router/istio.go, `reconcileVirtualService`.
+    ///
+    /// ### Severity
+    /// Info: leaving in-mesh callers out of the split is often intended (an ingress-only
+    /// service).
     pub struct MeshGatewayOmitted;
     code: "CL103",
     slug: "mesh-gateway-omitted",

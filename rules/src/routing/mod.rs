@@ -8,6 +8,7 @@ mod hostname_not_in_listener;
 mod hosts_without_gateway;
 mod invalid_host;
 mod mesh_gateway_omitted;
+mod route_name_conflict;
 mod routing_field_ignored;
 pub(crate) mod unresolved_reference;
 mod virtualservice_rejected;
@@ -20,6 +21,7 @@ pub use hostname_not_in_listener::HostnameNotInListener;
 pub use hosts_without_gateway::HostsWithoutGateway;
 pub use invalid_host::InvalidHost;
 pub use mesh_gateway_omitted::MeshGatewayOmitted;
+pub use route_name_conflict::RouteNameConflict;
 pub use routing_field_ignored::RoutingFieldIgnored;
 pub use unresolved_reference::UnresolvedReference;
 pub use virtualservice_rejected::VirtualserviceRejected;
@@ -97,102 +99,259 @@ pub fn offered_hosts(gw: &Object, vs_namespace: &str) -> Vec<String> {
 pub enum GatewayRef {
     /// The reserved `mesh`: every sidecar.
     Mesh,
-    /// `namespace/name`, from `ns/name`, a bare `name`, or the legacy `name.ns[.svc.cluster.local]`.
+    /// The Gateway `namespace/name` the entry resolves to.
     Named {
         namespace: String,
         name: String,
-        legacy: bool,
+        form: NameForm,
     },
-    /// Not a gateway reference at all; the reason says why.
+    /// An entry istiod's validation rejects, so the whole VirtualService is refused; the
+    /// reason says why.
     Invalid(String),
 }
 
-/// Resolves a gateway reference written in a Canary of `namespace`.
+/// How a gateway reference was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameForm {
+    /// `name`: the VirtualService's (the Canary's) namespace.
+    Short,
+    /// `namespace/name`.
+    Qualified,
+    /// `./name`: resolved to the VirtualService's namespace, and accepted only because
+    /// istiod's validation stopped at an earlier entry without `/`.
+    DotSlash,
+    /// The legacy `name.namespace[.anything]`: istiod reads the first two labels (and warns).
+    Legacy,
+}
+
+impl GatewayRef {
+    /// Whether a Kubernetes object can have this namespace and name at all (both lower case).
+    pub fn can_exist(&self) -> bool {
+        match self {
+            GatewayRef::Named {
+                namespace, name, ..
+            } => {
+                crate::helpers::is_dns1123_label(namespace)
+                    && !name.is_empty()
+                    && name.split('.').all(crate::helpers::is_dns1123_label)
+            }
+            _ => true,
+        }
+    }
+}
+
+/// Resolves one gateway reference written in a Canary of `namespace`, validated as the first
+/// (or only) entry of the list.
 pub fn resolve_gateway(entry: &str, namespace: &str) -> GatewayRef {
-    use crate::helpers::is_dns1123_label;
-    if entry == "mesh" {
-        return GatewayRef::Mesh;
-    }
-    if entry.contains("://") {
-        return GatewayRef::Invalid("it is a URL, not a gateway name".into());
-    }
-    if let Some((ns, name)) = entry.split_once('/') {
-        if ns == "." {
-            return GatewayRef::Invalid(
-                "istiod rejects `./` in gateway references (\"invalid value for namespace\")"
-                    .into(),
-            );
-        }
-        if !is_dns1123_label(ns) || !is_dns1123_label(name) {
-            return GatewayRef::Invalid(
-                "both parts of `namespace/name` must be lower-case DNS labels".into(),
-            );
-        }
-        return GatewayRef::Named {
-            namespace: ns.into(),
-            name: name.into(),
-            legacy: false,
-        };
-    }
-    if entry.contains('.') {
-        let trimmed = entry.strip_suffix(".svc.cluster.local").unwrap_or(entry);
-        let parts: Vec<&str> = trimmed.split('.').collect();
-        if parts.len() == 2 && parts.iter().all(|p| is_dns1123_label(p)) {
-            return GatewayRef::Named {
-                namespace: parts[1].into(),
-                name: parts[0].into(),
-                legacy: true,
+    resolve_gateways(&[entry], namespace)
+        .pop()
+        .unwrap_or(GatewayRef::Mesh)
+}
+
+/// Resolves a whole `service.gateways` list as istiod does with the VirtualService Flagger
+/// writes from it.
+///
+/// Validation (pkg/config/validation/validation.go, `validateGatewayNames`) walks the list in
+/// order and *returns* after the first entry without `/` (`mesh` included): later entries are
+/// never validated. Resolution (pilot/pkg/model/config.go, `resolveGatewayName`) then turns
+/// `name` into `<namespace>/name`, `./name` into `<namespace>/name`, and a dotted
+/// `name.ns[.svc.cluster.local]` into `ns/name`; `ns/name` stays as written.
+pub fn resolve_gateways(entries: &[&str], namespace: &str) -> Vec<GatewayRef> {
+    let mut validating = true;
+    entries
+        .iter()
+        .map(|entry| {
+            let entry = *entry;
+            let invalid = if validating {
+                let why = validation_error(entry);
+                if !entry.contains('/') {
+                    validating = false;
+                }
+                why
+            } else {
+                None
             };
+            if let Some(why) = invalid {
+                return GatewayRef::Invalid(why);
+            }
+            if entry == "mesh" {
+                return GatewayRef::Mesh;
+            }
+            let (ns, name, form) = resolve_name(entry, namespace);
+            GatewayRef::Named {
+                namespace: ns,
+                name,
+                form,
+            }
+        })
+        .collect()
+}
+
+/// `resolveGatewayName`, returning the namespace and name apart.
+fn resolve_name(entry: &str, namespace: &str) -> (String, String, NameForm) {
+    match entry.split_once('/') {
+        None => match entry.split_once('.') {
+            None => (namespace.into(), entry.into(), NameForm::Short),
+            Some((name, rest)) => {
+                let ns = rest.split_once('.').map_or(rest, |(ns, _)| ns);
+                (ns.into(), name.into(), NameForm::Legacy)
+            }
+        },
+        Some((".", name)) => (namespace.into(), name.into(), NameForm::DotSlash),
+        Some((ns, name)) => (ns.into(), name.into(), NameForm::Qualified),
+    }
+}
+
+/// Why `validateGatewayNames` rejects an entry, if it does.
+fn validation_error(entry: &str) -> Option<String> {
+    match entry.split_once('/') {
+        None => fqdn_error(entry),
+        Some((ns, name)) => {
+            if ns.is_empty() || name.is_empty() {
+                Some(
+                    "istiod rejects it: \"config namespace and gateway name cannot be empty\""
+                        .into(),
+                )
+            } else if !istio_dns_label(ns) {
+                Some(format!(
+                    "istiod rejects it: invalid value for namespace \"{ns}\""
+                ))
+            } else if !istio_dns_label(name) {
+                Some(format!(
+                    "istiod rejects it: invalid value for gateway name \"{name}\""
+                ))
+            } else {
+                None
+            }
         }
-        return GatewayRef::Invalid(
-            "it looks like a hostname; hosts belong in `service.hosts`".into(),
-        );
     }
-    if !is_dns1123_label(entry) {
-        return GatewayRef::Invalid("a gateway name is a lower-case DNS label".into());
+}
+
+/// istiod's `ValidateFQDN` (pkg/config/validation/agent): 1..255 bytes, every label a DNS
+/// label, the last one may be empty (a trailing dot), the top-level label not all digits.
+fn fqdn_error(entry: &str) -> Option<String> {
+    if entry.is_empty() {
+        return Some("istiod rejects it: empty domain name not allowed".into());
     }
-    GatewayRef::Named {
-        namespace: namespace.into(),
-        name: entry.into(),
-        legacy: false,
+    if entry.len() > 255 {
+        return Some("istiod rejects it: the name is longer than 255 characters".into());
     }
+    let labels: Vec<&str> = entry.split('.').collect();
+    let top = labels
+        .iter()
+        .rev()
+        .find(|l| !l.is_empty())
+        .copied()
+        .unwrap_or("");
+    if labels.len() > 1 && !top.is_empty() && top.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(format!(
+            "istiod rejects it: top level domain \"{top}\" cannot be all-numeric"
+        ));
+    }
+    for (i, label) in labels.iter().enumerate() {
+        if i == labels.len() - 1 && label.is_empty() && i > 0 {
+            break;
+        }
+        if !istio_dns_label(label) {
+            return Some(format!(
+                "istiod rejects it: label \"{label}\" is not a DNS label"
+            ));
+        }
+    }
+    None
+}
+
+/// istiod's `labels.IsDNS1123Label`: up to 63 bytes of letters (either case), digits and `-`,
+/// starting and ending with a letter or digit.
+fn istio_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn resolved(entry: &str, namespace: &str) -> String {
+        match resolve_gateway(entry, namespace) {
+            GatewayRef::Named {
+                namespace, name, ..
+            } => format!("{namespace}/{name}"),
+            other => format!("{other:?}"),
+        }
+    }
+
+    /// `gatewayNameTests` of pilot/pkg/model/config_test.go (`TestResolveGatewayName`),
+    /// transcribed row by row: (gateway, namespace, resolved). The `./gateway` row is
+    /// resolution only: validation rejects that entry when it comes first (see below).
     #[test]
-    fn gateway_references_resolve_like_istiod() {
-        let named = |ns: &str, n: &str, legacy| GatewayRef::Named {
-            namespace: ns.into(),
-            name: n.into(),
-            legacy,
-        };
-        assert_eq!(resolve_gateway("mesh", "test"), GatewayRef::Mesh);
+    fn istiod_resolve_gateway_name_table() {
+        let table = [
+            ("./gateway", "default", "default/gateway"),
+            ("gateway", "default", "default/gateway"),
+            ("default/gateway", "foo", "default/gateway"),
+            ("gateway.default", "default", "default/gateway"),
+            ("gateway.default", "foo", "default/gateway"),
+            (
+                "private.ingress.svc.cluster.local",
+                "foo",
+                "ingress/private",
+            ),
+        ];
+        for (gateway, namespace, want) in table {
+            let (ns, name, _) = resolve_name(gateway, namespace);
+            assert_eq!(format!("{ns}/{name}"), want, "{gateway} in {namespace}");
+        }
+    }
+
+    #[test]
+    fn legacy_names_take_the_first_two_labels() {
         assert_eq!(
-            resolve_gateway("public-gateway", "test"),
-            named("test", "public-gateway", false)
+            resolved("public-gateway.istio-system.svc", "test"),
+            "istio-system/public-gateway"
         );
         assert_eq!(
-            resolve_gateway("istio-system/public-gateway", "test"),
-            named("istio-system", "public-gateway", false)
+            resolved("public-gateway.istio-system", "test"),
+            "istio-system/public-gateway"
         );
+        // A hostname reads as a Gateway `www` in namespace `myapp`.
+        assert_eq!(resolved("www.myapp.com", "test"), "myapp/www");
+        assert_eq!(resolved("mesh", "test"), "Mesh");
+        assert_eq!(resolved("public-gateway", "test"), "test/public-gateway");
         assert_eq!(
-            resolve_gateway("public-gateway.istio-system.svc.cluster.local", "test"),
-            named("istio-system", "public-gateway", true)
+            resolved("istio-system/public-gateway", "test"),
+            "istio-system/public-gateway"
         );
+    }
+
+    #[test]
+    fn validation_stops_after_the_first_entry_without_a_slash() {
+        let refs = resolve_gateways(&["./public-gateway", "mesh"], "test");
+        assert!(matches!(refs[0], GatewayRef::Invalid(_)), "{refs:?}");
+        let refs = resolve_gateways(&["mesh", "./public-gateway"], "test");
         assert_eq!(
-            resolve_gateway("public-gateway.istio-system", "test"),
-            named("istio-system", "public-gateway", true)
+            refs[1],
+            GatewayRef::Named {
+                namespace: "test".into(),
+                name: "public-gateway".into(),
+                form: NameForm::DotSlash,
+            }
         );
+        let refs = resolve_gateways(&["istio-system/bad_name", "mesh"], "test");
+        assert!(matches!(refs[0], GatewayRef::Invalid(_)));
         assert!(matches!(
-            resolve_gateway("./public-gateway", "test"),
+            resolve_gateway("http://gw.example.com", "test"),
             GatewayRef::Invalid(_)
         ));
         assert!(matches!(
-            resolve_gateway("www.myapp.com", "test"),
+            resolve_gateway("gw.123", "test"),
             GatewayRef::Invalid(_)
         ));
+        // Upper case passes istiod's label check, but no object can have that name.
+        let upper = resolve_gateway("istio-system/Public", "test");
+        assert!(!upper.can_exist());
     }
 }

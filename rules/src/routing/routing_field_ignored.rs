@@ -70,6 +70,13 @@ declare_rule! {
     /// `gateways`; pkg/router/istio.go reads `gateways` and never `gatewayRefs`. The missing
     /// `gatewayRefs` finding is an error, the ignored fields are warnings; on a provider that
     /// is only inferred, nothing here is an error.
+    /// Decided by pkg/router/gateway_api.go (`Reconcile`) and pkg/router/istio.go
+    /// (`reconcileVirtualService`); pkg/router/factory.go picks which one a provider gets.
+    ///
+    /// ### Severity
+    /// An error for a Gateway API Canary without `gatewayRefs`: the reconcile fails
+    /// ("GatewayRefs must be specified"). The ignored fields are warnings: nothing fails, but
+    /// the routing written there does not happen.
     pub struct RoutingFieldIgnored;
     code: "CL109",
     slug: "routing-field-ignored",

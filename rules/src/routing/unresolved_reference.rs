@@ -1,9 +1,11 @@
-use canarylint::{At, Cx, Kind, Rule, declare_rule};
+use canarylint::{At, Cx, Kind, Rule, Unresolved, declare_rule};
 
 declare_rule! {
     /// ### What it does
-    /// Notes a reference that could not be checked because the inventory does not cover the
-    /// referenced object's kind and namespace.
+    /// Notes a reference that could not be checked, and says why: nothing given covers the
+    /// referenced object's kind and namespace; the namespace was only assumed; the object is
+    /// defined twice; a document that may define it does not parse (pointing at its CL000);
+    /// or an object of that name exists without a namespace of its own.
     ///
     /// ### Why is this bad?
     /// It is not: it says what canarylint could not verify. A file-only run does not see the
@@ -103,9 +105,28 @@ declare_rule! {
     /// ```
     ///
     /// ### Flagger behaviour
-    /// An inventory vouches for a kind and namespace when it holds at least one object of that
-    /// kind there, or when it was declared complete (a synced cluster cache). Reference rules
-    /// (CL101, CL301, CL404, …) report this instead of "not found" everywhere else.
+    /// Flagger reads every reference from the cluster when it runs (the target in
+    /// pkg/canary/factory.go's controllers, templates in `scheduler_metrics.go`), so only what
+    /// is in the cluster decides. canarylint sees files: it calls an object missing only where
+    /// the evidence is whole, and reports this instead everywhere else.
+    ///
+    /// - A namespace is known for a kind when the inventory was declared complete for it (a
+    ///   synced cluster cache, `--complete`), or when the Canary's own unit (its file or
+    ///   stream, or its kustomization read whole), or `--context`, holds an object of that kind
+    ///   there. Another file's objects are found, but never make a namespace complete: a folder
+    ///   of independent examples is not one cluster. `--bundle directory|all` (or `bundle` in
+    ///   the configuration) makes a directory, or everything given, one unit.
+    /// - Objects without `metadata.namespace` land where they are applied (`kubectl apply
+    ///   -n`, or their kustomization's `namespace:`). Without `--namespace` or `namespace` in
+    ///   the configuration, that namespace is only assumed (`default`) and never complete.
+    /// - Two definitions of one identity are never merged or chosen between: the reference is
+    ///   judged from neither, and both places are shown. A kustomization's patches are not
+    ///   definitions.
+    /// - A document that does not parse (CL000) may be the object: the reference points at it.
+    ///
+    /// ### Severity
+    /// Info: what canarylint cannot see may well exist; it never says "does not exist" without
+    /// an authoritative inventory.
     pub struct UnresolvedReference;
     code: "CL100",
     slug: "unresolved-reference",
@@ -118,19 +139,93 @@ declare_rule! {
 
 impl Rule for UnresolvedReference {}
 
-/// Reports, under CL100, a reference the inventory cannot vouch for.
+/// Reports, under CL100, a reference the inventory cannot vouch for, saying why.
 pub fn report(cx: &mut Cx<'_, '_>, at: At<'_>, kind: Kind, namespace: &str, name: &str) {
-    cx.report(
-        at,
-        format!(
-            "{} {namespace}/{name} could not be checked: no {} of namespace {namespace} is known",
-            kind.describe(),
-            kind.describe()
-        ),
-    )
-    .help(format!(
-        "give canarylint the {} manifests of namespace {namespace} (for example with --context), or check against a cluster",
-        kind.describe()
-    ))
-    .as_rule(canarylint::RuleMetadata::meta(&UnresolvedReference));
+    let what = kind.describe();
+    let meta = canarylint::RuleMetadata::meta(&UnresolvedReference);
+    match cx.inventory.unresolved(kind, namespace, name) {
+        Unresolved::Duplicate(objects) => {
+            // Definitions in one unit are applied together and one replaces the other; in
+            // different units they are alternatives, and the one applied is not known.
+            let together = objects.iter().all(|o| o.bundle == objects[0].bundle);
+            let (message, help) = if together {
+                (
+                    format!(
+                        "{what} {namespace}/{name} is defined {} times in manifests applied together: not checked against any of them",
+                        objects.len()
+                    ),
+                    format!(
+                        "keep one definition of {what} {namespace}/{name}; the API server keeps whichever is applied last"
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "{what} {namespace}/{name} is defined {} times, in files not applied together: not checked against any of them",
+                        objects.len()
+                    ),
+                    format!(
+                        "lint the files applied together as one unit (a kustomization, --bundle directory or all), or give the {what} that exists with --context"
+                    ),
+                )
+            };
+            let mut r = cx.report(at, message).help(help).as_rule(meta);
+            for o in objects {
+                r = r.related(
+                    o.origin.clone(),
+                    format!("{what} {namespace}/{name} defined here"),
+                );
+            }
+        }
+        Unresolved::Broken(b) => {
+            let problem = b.problem.clone();
+            cx.report(
+                at,
+                format!(
+                    "{what} {namespace}/{name} could not be checked: the document that may define it does not parse"
+                ),
+            )
+            .help("fix the parse error (CL000) of that document")
+            .related(Some(problem), "this document does not parse (CL000)")
+            .as_rule(meta);
+        }
+        Unresolved::AssumedNamespace(ns) => {
+            cx.report(
+                at,
+                format!(
+                    "{what} {ns}/{name} could not be checked: the namespace {ns} is only assumed (no metadata.namespace, and no --namespace given)"
+                ),
+            )
+            .help(
+                "set metadata.namespace, or give the namespace the manifests are applied to with --namespace (or `namespace:` in .canarylint.yaml)",
+            )
+            .as_rule(meta);
+        }
+        Unresolved::NamespaceLess(o) => {
+            let origin = o.origin.clone();
+            cx.report(
+                at,
+                format!(
+                    "{what} {namespace}/{name} could not be checked: a {what} {name} without metadata.namespace is defined, and it lands in {namespace} only if applied there"
+                ),
+            )
+            .help(format!(
+                "set metadata.namespace on that {what}, or pass --namespace {namespace} if that is where it is applied"
+            ))
+            .related(origin, format!("{what} {name}, without a namespace"))
+            .as_rule(meta);
+        }
+        Unresolved::NotCovered => {
+            cx.report(
+                at,
+                format!(
+                    "{what} {namespace}/{name} could not be checked: no {what} of namespace {namespace} is known"
+                ),
+            )
+            .help(format!(
+                "give canarylint the {what} manifests of namespace {namespace} (for example with --context), or check against a cluster"
+            ))
+            .as_rule(meta);
+        }
+    }
 }

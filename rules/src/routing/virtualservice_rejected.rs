@@ -76,6 +76,10 @@ declare_rule! {
     /// everything, `*.example.com` overlaps `app.example.com` (fluxcd/flagger#162). `*` beside
     /// an ingress Gateway only, as Flagger's session-affinity test uses, is accepted.
     /// Hosts with other problems are CL104's.
+    ///
+    /// ### Severity
+    /// An error: istiod's validating webhook refuses the VirtualService, so Flagger's reconcile
+    /// fails on every sync.
     pub struct VirtualserviceRejected;
     code: "CL110",
     slug: "virtualservice-rejected",

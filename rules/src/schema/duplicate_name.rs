@@ -88,6 +88,12 @@ declare_rule! {
     /// pkg/controller/scheduler_metrics.go, scheduler_hooks.go and events.go report checks by
     /// `name` only. The CRD declares these lists without list keys, so the API server accepts
     /// duplicates. Names are compared exactly, within each list.
+    /// Decided by pkg/controller/scheduler_metrics.go (`runBuiltinMetricChecks`,
+    /// `runMetricChecks`) and scheduler_hooks.go, which report by name.
+    ///
+    /// ### Severity
+    /// A warning: Flagger runs both entries, but events, metrics and alerts name a check by
+    /// `name`, so a failure of one is reported as the other.
     pub struct DuplicateName;
     code: "CL006",
     slug: "duplicate-name",

@@ -80,6 +80,11 @@ declare_rule! {
     /// logs "Bad things will happen! Found more than one canary with the same target" and carries
     /// on with both. Canaries are compared by namespace, `targetRef.kind` and `targetRef.name`,
     /// using every Canary canarylint knows of (the files given, `--context`, the cluster).
+    ///
+    /// ### Severity
+    /// An error: both Canaries reconcile the same `<target>-primary` and the same routes, so
+    /// each promotion or rollback of one undoes the other; Flagger only logs "Bad things will
+    /// happen!" (pkg/controller/scheduler.go, `advanceCanary`).
     pub struct DuplicateTarget;
     code: "CL005",
     slug: "duplicate-target",
@@ -184,7 +189,9 @@ spec:
             // Same name, other namespace.
             format!(
                 "spec:\n  service:\n    port: 9898\n{}",
-                other("podinfo-v2", "podinfo", "").replace("namespace: test", "namespace: prod")
+                other("podinfo-v2", "podinfo", "")
+                    .replace("namespace: test", "namespace: prod")
+                    .replace("-canary.test:", "-canary.prod:")
             ),
         ];
         let fail = [format!(

@@ -61,6 +61,9 @@ declare_rule! {
     ///
     /// ### Fix safety
     /// The fix writes `10s`, the value Flagger already uses: behaviour does not change.
+    ///
+    /// ### Severity
+    /// A warning: nothing fails, but Flagger runs at a pace other than the one written.
     pub struct IntervalClamped;
     code: "CL004",
     slug: "interval-clamped",

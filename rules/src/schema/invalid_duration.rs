@@ -61,6 +61,11 @@ declare_rule! {
     /// `GetAnalysisInterval` (pkg/apis/flagger/v1beta1/canary.go) falls back to 60s when the
     /// interval does not parse; webhooks fall back to a 10s timeout. The CRD pattern is not
     /// anchored at the end, so `1m30s` is accepted.
+    ///
+    /// ### Severity
+    /// An error where the CRD pattern refuses the value (the API server rejects the Canary); a
+    /// value that matches the pattern but does not parse is silently replaced by the default,
+    /// and the message says which.
     pub struct InvalidDuration;
     code: "CL003",
     slug: "invalid-duration",

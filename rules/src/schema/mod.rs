@@ -17,3 +17,13 @@ pub use parse_error::ParseError;
 pub use schema_violation::SchemaViolation;
 pub use unknown_field::UnknownField;
 pub use unused_suppression::UnusedSuppression;
+
+mod removed_api_version;
+pub use removed_api_version::RemovedApiVersion;
+
+/// The version of a Flagger object's `apiVersion` when the CRD does not serve it (anything but
+/// `flagger.app/v1beta1`).
+pub(crate) fn old_api_version<'a>(cx: &canarylint::Cx<'a, '_>) -> Option<&'a str> {
+    let version = cx.doc.api_version.strip_prefix("flagger.app/")?;
+    (version != "v1beta1").then_some(version)
+}

@@ -49,6 +49,10 @@ declare_rule! {
     /// keys), so what it checks is what the API server would store.
     ///
     /// This finding cannot be suppressed: every other finding in a broken file is unreliable.
+    ///
+    /// ### Severity
+    /// An error: `kubectl` and the API server refuse text that does not parse, so nothing in
+    /// the document is applied.
     pub struct ParseError;
     code: "CL000",
     slug: "parse-error",

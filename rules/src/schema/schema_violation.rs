@@ -57,6 +57,12 @@ declare_rule! {
     /// The schema is Flagger's own (`artifacts/flagger/crd.yaml`, v1beta1), embedded at build
     /// time. Unknown fields are reported by CL002, malformed durations by CL003 and the
     /// iterations/stepWeight/stepWeights choice by CL206, so each problem is reported once.
+    /// Decided by the API server's CRD validation (apiextensions-apiserver) of
+    /// artifacts/flagger/crd.yaml.
+    ///
+    /// ### Severity
+    /// An error: the API server validates every Flagger object against the CRD's
+    /// `openAPIV3Schema` and refuses one that does not fit.
     pub struct SchemaViolation;
     code: "CL001",
     slug: "schema-violation",

@@ -59,6 +59,10 @@ declare_rule! {
     /// configuration"). The engine records which suppression silenced which finding; the rule
     /// reports the ones that silenced nothing. It cannot itself be silenced by the suppression
     /// it reports, but it can be turned off in `.canarylint.yaml`.
+    ///
+    /// ### Severity
+    /// Info: a stale suppression hides nothing today; it is worth removing before it hides
+    /// something tomorrow.
     pub struct UnusedSuppression;
     code: "CL007",
     slug: "unused-suppression",

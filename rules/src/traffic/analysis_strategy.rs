@@ -57,6 +57,9 @@ declare_rule! {
     /// `stepWeight`, `stepWeights`. `iterations` selects Blue/Green (A/B testing with `match`);
     /// the weights select the progressive canary. This rule replaces the schema's bare `oneOf`
     /// message.
+    ///
+    /// ### Severity
+    /// An error: the API server refuses the Canary (the CRD's `oneOf`).
     pub struct AnalysisStrategy;
     code: "CL206",
     slug: "analysis-strategy",

@@ -68,6 +68,12 @@ declare_rule! {
     /// `match` to the weighted route (pkg/router/istio.go puts the merged match on the weighted
     /// route and a primary-only route after it). The `kubernetes` provider drops `match`
     /// altogether and is not reported here.
+    /// Decided by pkg/controller/scheduler.go (`advanceCanary`) and pkg/router/istio.go
+    /// (`SetRoutes`).
+    ///
+    /// ### Severity
+    /// A warning: nothing fails, but the rollout is a weighted split of the matching requests
+    /// only, not the A/B test the `match` suggests.
     pub struct MatchWithoutIterations;
     code: "CL208",
     slug: "match-without-iterations",
@@ -85,7 +91,10 @@ impl Rule for MatchWithoutIterations {
         if !a.has_match() || a.iterations().is_some_and(|i| i.value > 0.0) {
             return;
         }
-        if cx.provider().is_some_and(|p| p.name == "kubernetes") {
+        if cx
+            .provider()
+            .is_some_and(|p| p.router() == canarylint::Router::Kubernetes)
+        {
             return;
         }
         let Some(m) = a.match_() else { return };

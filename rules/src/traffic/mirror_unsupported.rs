@@ -63,15 +63,21 @@ declare_rule! {
     /// ```
     ///
     /// ### Flagger behaviour
-    /// pkg/controller/scheduler.go asks the router to mirror and reads back whether it does;
+    /// pkg/controller/scheduler.go (`runCanary`, `runBlueGreen`) asks the router to mirror
+    /// through `SetRoutes` and reads back whether it does through `GetRoutes`;
     /// pkg/router/istio.go sets `mirror` (and `mirrorPercentage` from `mirrorWeight` when it is
     /// above 0) and pkg/router/gateway_api.go adds a RequestMirror filter in Blue/Green; no
-    /// other router does anything with it. On a provider canarylint only inferred, the
-    /// provider findings are warnings.
+    /// other router does anything with it: the `mirrored` argument of their `SetRoutes` is
+    /// ignored and their `GetRoutes` reports `mirrored = false` (pkg/router/factory.go picks the
+    /// router from the provider string).
+    ///
+    /// ### Severity
+    /// A warning, not an error: Flagger neither fails nor misroutes here, it silently skips the
+    /// mirror (or the weight) and runs the analysis without the shadow traffic.
     pub struct MirrorUnsupported;
     code: "CL203",
     slug: "mirror-unsupported",
-    severity: Error,
+    severity: Warning,
     summary: "mirror with a provider that cannot mirror, or mirrorWeight without mirror or off Istio",
     since: "0.1.0",
     fix: None,
@@ -87,20 +93,13 @@ impl Rule for MirrorUnsupported {
         };
         let mirror = a.mirror().filter(|m| m.value);
         let weight = a.mirror_weight();
-        let can_mirror = provider.is_istio() || provider.is_gateway_api();
-        // Provider findings on a guessed provider are never errors.
-        let provider_severity = if provider.is_guess() {
-            Severity::Warning
-        } else {
-            Severity::Error
-        };
+        let can_mirror = provider.router().can_mirror();
         match (mirror, weight) {
             (Some(m), _) if !can_mirror => {
                 cx.report(
                     At::Key(m.node),
                     format!("mirror: true with provider {}: only the Istio and Gateway API routers mirror traffic", provider.name),
                 )
-                .severity(provider_severity)
                 .help("remove mirror (and mirrorWeight), or use a provider that mirrors: istio or gatewayapi:v1");
             }
             (Some(_), Some(w)) if !provider.is_istio() => {
@@ -140,11 +139,12 @@ mod tests {
             ),
         ];
         let fail = [
-            case("    mirror: true # error: CL203\n  provider: linkerd\n"),
+            case("    mirror: true # warning: CL203\n  provider: linkerd\n"),
+            case("    mirror: true # warning: CL203\n  provider: kuma\n"),
             case(
                 "    mirror: true\n    mirrorWeight: 20 # warning: CL203\n  provider: gatewayapi:v1\n  service:\n    gatewayRefs:\n      - name: gateway\n        namespace: istio-ingress\n",
             ),
-            case("    mirrorWeight: 20 # error: CL203\n"),
+            case("    mirrorWeight: 20 # warning: CL203\n"),
             // Inferred from ingressRef: nginx, a guess, so a warning.
             case(
                 "    mirror: true # warning: CL203\n  provider: __remove__\n  ingressRef:\n    apiVersion: networking.k8s.io/v1\n    kind: Ingress\n    name: podinfo\n",

@@ -63,6 +63,13 @@ declare_rule! {
     /// mirror and the next run removes it and applies `stepWeight`; with `iterations` the
     /// mirror stays for every iteration. pkg/router/gateway_api.go adds the mirror filter only
     /// for Blue/Green. The finding is a warning on Istio and an error on Gateway API.
+    /// Decided by pkg/controller/scheduler.go (`runCanary`) and pkg/router/gateway_api.go
+    /// (`SetRoutes`).
+    ///
+    /// ### Severity
+    /// A warning on Istio: the mirror lasts one interval, then live traffic shifts as written.
+    /// An error on Gateway API: the router adds the mirror filter only in Blue/Green, so the
+    /// weighted analysis runs on no mirrored traffic and stalls.
     ///
     /// ### Fix safety
     /// The fix replaces `stepWeight` (or `stepWeights`) and `maxWeight` with as many

@@ -21,3 +21,11 @@ pub use step_weight_exceeds_max_weight::StepWeightExceedsMaxWeight;
 pub use step_weights_not_increasing::StepWeightsNotIncreasing;
 pub use uneven_step::UnevenStep;
 pub use weights_ignored::WeightsIgnored;
+
+/// Whether Flagger will never step weights for this Canary: the `kubernetes` provider has no
+/// router, so pkg/controller/scheduler.go (`advanceCanary`) forces `iterations: 10`
+/// ("Progressive traffic is not supported when using the kubernetes provider").
+pub(crate) fn weights_unused(cx: &canarylint::Cx<'_, '_>) -> bool {
+    cx.provider()
+        .is_some_and(|p| p.router() == canarylint::Router::Kubernetes)
+}

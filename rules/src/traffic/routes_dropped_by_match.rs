@@ -71,6 +71,10 @@ declare_rule! {
     /// scheduler.go runs A/B testing without a mirror. An Istio Canary with `appProtocol: tcp`
     /// gets TCP routes and no match, and is not reported; `sessionAffinity` with `iterations`
     /// is CL209's.
+    ///
+    /// ### Severity
+    /// A warning: nothing fails, but the mirror or the sticky routes written are silently
+    /// dropped.
     pub struct RoutesDroppedByMatch;
     code: "CL210",
     slug: "routes-dropped-by-match",

@@ -65,11 +65,17 @@ declare_rule! {
     /// ```
     ///
     /// ### Flagger behaviour
-    /// pkg/router/istio.go and pkg/router/gateway_api.go add the cookie-setting and sticky
+    /// pkg/router/istio.go and pkg/router/gateway_api.go (`SetRoutes`) add the cookie-setting and sticky
     /// routes in `SetRoutes` only while the canary weight is above 0, which Blue/Green never
     /// does before its final switch; A/B testing then overwrites the routes with its match
     /// routes. The controller's spec validation (pkg/controller/controller.go) rejects equal
-    /// cookie names. The provider finding is a warning when the provider is only inferred.
+    /// cookie names (`syncHandler`: "invalid canary spec"). pkg/router/factory.go picks the
+    /// router; only `IstioRouter` and the Gateway API routers read `sessionAffinity`.
+    ///
+    /// ### Severity
+    /// Equal cookie names are an error: the controller refuses the Canary. The other findings
+    /// are warnings: Flagger silently ignores `sessionAffinity` there, and traffic is split
+    /// by weight as if it were absent.
     pub struct SessionAffinityMisuse;
     code: "CL209",
     slug: "session-affinity-misuse",
@@ -112,6 +118,7 @@ impl Rule for SessionAffinityMisuse {
                     At::Key(sa),
                     format!("sessionAffinity with iterations ({what}): Flagger pins users only while weights shift, so it never applies"),
                 )
+                .severity(Severity::Warning)
                 .help("use stepWeight and maxWeight instead of iterations, or remove sessionAffinity");
             }
         }
@@ -120,7 +127,7 @@ impl Rule for SessionAffinityMisuse {
                 At::Key(sa),
                 format!("sessionAffinity with provider {}: only the Istio and Gateway API routers set the cookie routes", provider.name),
             )
-            .severity(if provider.is_guess() { Severity::Warning } else { Severity::Error })
+            .severity(Severity::Warning)
             .help("remove sessionAffinity, or use the istio or gatewayapi:v1 provider");
         }
     }
@@ -138,8 +145,8 @@ mod tests {
             ],
             &[
                 "spec:\n  analysis:\n    sessionAffinity:\n      cookieName: flagger-cookie\n      primaryCookieName: flagger-cookie # error: CL209\n",
-                "spec:\n  analysis:\n    stepWeight: __remove__\n    maxWeight: __remove__\n    iterations: 10\n    sessionAffinity: # error: CL209\n      cookieName: flagger-cookie\n",
-                "spec:\n  provider: kuma\n  analysis:\n    sessionAffinity: # error: CL209\n      cookieName: flagger-cookie\n",
+                "spec:\n  analysis:\n    stepWeight: __remove__\n    maxWeight: __remove__\n    iterations: 10\n    sessionAffinity: # warning: CL209\n      cookieName: flagger-cookie\n",
+                "spec:\n  provider: kuma\n  analysis:\n    sessionAffinity: # warning: CL209\n      cookieName: flagger-cookie\n",
             ],
         );
     }

@@ -62,10 +62,16 @@ declare_rule! {
     /// pkg/controller/scheduler.go: the weight rises by `stepWeight`, capped at 100, and the
     /// canary is promoted at weight ≥ `maxWeight`; nothing validates the relation. The CRD
     /// declares these fields as plain numbers with no bounds.
+    /// Decided by pkg/controller/scheduler.go (`runCanary`, `nextStepWeight`).
     ///
     /// ### Fix safety
     /// The quick fix lowers `stepWeight` to `maxWeight`: one step straight to the maximum.
     /// Choose a smaller step if you want a gradual rollout.
+    ///
+    /// ### Severity
+    /// An error: `stepWeight` above `maxWeight` sends more live traffic to the canary than the
+    /// maximum written, on the first step; a weight outside 0..100 makes Flagger write a route
+    /// istiod refuses (a negative weight) or never reach promotion.
     pub struct StepWeightExceedsMaxWeight;
     code: "CL201",
     slug: "step-weight-exceeds-max-weight",
@@ -80,6 +86,9 @@ declare_rule! {
 impl Rule for StepWeightExceedsMaxWeight {
     fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(a) = canary.analysis() else { return };
+        if super::weights_unused(cx) {
+            return;
+        }
         let mut out_of_range = false;
         for (name, f) in [
             ("maxWeight", a.max_weight()),

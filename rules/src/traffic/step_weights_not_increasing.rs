@@ -57,6 +57,11 @@ declare_rule! {
     /// ### Flagger behaviour
     /// pkg/controller/scheduler.go computes each step as the difference to the next entry found
     /// by equality with the current weight and does not validate the list.
+    /// Decided by pkg/controller/scheduler.go (`nextStepWeight`).
+    ///
+    /// ### Severity
+    /// An error: a decreasing entry makes Flagger shift traffic back, and an entry it cannot
+    /// find by equality jumps the canary to 100 %: live traffic is routed other than written.
     pub struct StepWeightsNotIncreasing;
     code: "CL205",
     slug: "step-weights-not-increasing",
@@ -71,6 +76,9 @@ declare_rule! {
 impl Rule for StepWeightsNotIncreasing {
     fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(a) = canary.analysis() else { return };
+        if super::weights_unused(cx) {
+            return;
+        }
         let Some((_, weights)) = a.step_weights() else {
             return;
         };

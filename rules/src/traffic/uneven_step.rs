@@ -65,6 +65,10 @@ declare_rule! {
     /// it adds `stepWeight`, limiting the result to 100; at or above `maxWeight` it promotes.
     /// Not checked with `iterations` or `stepWeights` (where `maxWeight` is ignored, CL204),
     /// nor when `stepWeight` exceeds `maxWeight` (CL201).
+    /// Decided by pkg/controller/scheduler.go (`runCanary`).
+    ///
+    /// ### Severity
+    /// Info: the last step is smaller than the others, which is often intended.
     pub struct UnevenStep;
     code: "CL207",
     slug: "uneven-step",
@@ -79,6 +83,9 @@ declare_rule! {
 impl Rule for UnevenStep {
     fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(a) = canary.analysis() else { return };
+        if super::weights_unused(cx) {
+            return;
+        }
         if a.iterations().is_some_and(|i| i.value > 0.0) || a.step_weights().is_some() {
             return;
         }

@@ -5,7 +5,9 @@ use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
-    /// Reports `maxWeight` beside `iterations` (a warning) or beside `stepWeights` (a note).
+    /// Reports `maxWeight` beside `iterations` (a warning) or beside `stepWeights` (a note), and
+    /// `stepWeight`/`stepWeights` or `analysis.match` with the `kubernetes` provider, which
+    /// can neither shift traffic nor route by request.
     ///
     /// ### Why is this bad?
     /// Flagger ignores it there: Blue/Green and A/B testing switch all traffic at once, and with
@@ -59,12 +61,19 @@ declare_rule! {
     /// pkg/controller/scheduler.go: with `stepWeights` the maximum is
     /// `min(100, last stepWeights)` and `maxWeight` is not read; with `iterations` no weights
     /// are stepped at all. Beside `stepWeights` the finding is only a note: Flagger's own
-    /// end-to-end tests write `maxWeight` there.
+    /// end-to-end tests write `maxWeight` there. With the `kubernetes` provider (spec or
+    /// `-mesh-provider`) `advanceCanary` in scheduler.go drops `analysis.match` ("A/B testing
+    /// is not supported when using the kubernetes provider") and sets `iterations: 10` when
+    /// none are given, and pkg/router/factory.go gives that provider the `NopRouter`: the weights are
+    /// never applied.
+    ///
+    /// ### Severity
+    /// A warning: nothing fails, but the rollout is not the one written.
     pub struct WeightsIgnored;
     code: "CL204",
     slug: "weights-ignored",
     severity: Warning,
-    summary: "maxWeight beside iterations or stepWeights: Flagger ignores it",
+    summary: "maxWeight beside iterations or stepWeights, or weights and match on the kubernetes provider: Flagger ignores them",
     since: "0.1.0",
     fix: None,
     inputs: [],
@@ -74,8 +83,33 @@ declare_rule! {
 impl Rule for WeightsIgnored {
     fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(a) = canary.analysis() else { return };
+        let iterations = a.iterations().is_some_and(|i| i.value > 0.0);
+        if super::weights_unused(cx)
+            && a.has_match()
+            && let Some(m) = a.match_()
+        {
+            cx.report(
+                At::Key(m),
+                "analysis.match is dropped: provider kubernetes cannot route by request, so Flagger runs Blue/Green",
+            )
+            .help("remove analysis.match, or use a provider that routes requests (istio, gatewayapi:v1, …)");
+        }
+        if super::weights_unused(cx) && !iterations {
+            let field = a
+                .step_weight()
+                .map(|f| (f.node, "stepWeight"))
+                .or_else(|| a.step_weights().map(|(n, _)| (n, "stepWeights")));
+            if let Some((node, name)) = field {
+                cx.report(
+                    At::Key(node),
+                    format!("{name} is ignored: provider kubernetes cannot shift traffic, so Flagger runs Blue/Green with 10 iterations"),
+                )
+                .help(format!("replace {name} (and maxWeight) with `iterations`, or use a provider that routes traffic"));
+                return;
+            }
+        }
         let Some(max) = a.max_weight() else { return };
-        if a.iterations().is_some_and(|i| i.value > 0.0) {
+        if iterations {
             cx.report(At::Key(max.node), format!("maxWeight {} is ignored: with iterations, Flagger switches all traffic at once", num(max.value)))
                 .help("remove maxWeight");
         } else if let Some((_, weights)) = a.step_weights() {
@@ -105,6 +139,8 @@ mod tests {
             &[
                 "spec:\n  analysis:\n    stepWeight: __remove__\n    stepWeights: [5, 10]\n    maxWeight: 30 # info: CL204\n",
                 "spec:\n  analysis:\n    stepWeight: __remove__\n    iterations: 10\n    maxWeight: 30 # warning: CL204\n",
+                "spec:\n  provider: kubernetes\n  analysis:\n    stepWeight: 10 # warning: CL204\n",
+                "spec:\n  provider: kubernetes\n  analysis:\n    stepWeight: __remove__\n    maxWeight: __remove__\n    iterations: 10\n    match: # warning: CL204\n      - headers:\n          x-canary:\n            exact: \"true\"\n",
             ],
         );
     }

@@ -101,6 +101,14 @@ declare_rule! {
     /// target. Only the kinds HorizontalPodAutoscaler and ScaledObject are used (a ScaledObject
     /// targets a Deployment unless it says otherwise). Knative targets are CL310's. Without
     /// that namespace's autoscalers in the inventory the reference is reported as CL100.
+    /// Decided by pkg/canary/hpa_reconciler.go and scaled_object_reconciler.go
+    /// (`ReconcilePrimaryScaler`).
+    ///
+    /// ### Severity
+    /// An error when the autoscaler is absent from an authoritative inventory (Flagger fails to
+    /// build the primary autoscaler on every sync); a warning when its `scaleTargetRef` is not
+    /// the Canary's target: Flagger does not check it and the original autoscaler keeps scaling
+    /// something else.
     pub struct AutoscalerMismatch;
     code: "CL307",
     slug: "autoscaler-mismatch",

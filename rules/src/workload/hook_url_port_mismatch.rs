@@ -70,11 +70,17 @@ declare_rule! {
     /// ```
     ///
     /// ### Flagger behaviour
-    /// pkg/canary/kubernetes_default.go gives `<name>`, `<name>-primary` and `<name>-canary`
+    /// pkg/router/kubernetes_default.go gives `<name>`, `<name>-primary` and `<name>-canary`
     /// one port, `service.port` (a URL without port means 80, or 443 for https). With
     /// `portDiscovery: true` every container port of the target is exposed too, so those ports
     /// count when the target is known, and nothing is reported when it is not. Canaries without
     /// `service` (Knative) are skipped.
+    /// Decided by pkg/router/kubernetes_default.go (`reconcileService`), which gives the
+    /// Services their one port.
+    ///
+    /// ### Severity
+    /// A warning: the hook still answers (a load generator does not fail on refused
+    /// connections), but its requests very likely never reach the canary.
     pub struct HookUrlPortMismatch;
     code: "CL304",
     slug: "hook-url-port-mismatch",

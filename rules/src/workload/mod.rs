@@ -2,6 +2,7 @@
 
 mod autoscaler_mismatch;
 mod hook_url_port_mismatch;
+mod hook_url_wrong_service;
 mod port_discovery_name_clash;
 mod port_name_protocol;
 mod provider_requirement;
@@ -13,6 +14,7 @@ mod target_port_not_exposed;
 
 pub use autoscaler_mismatch::AutoscalerMismatch;
 pub use hook_url_port_mismatch::HookUrlPortMismatch;
+pub use hook_url_wrong_service::HookUrlWrongService;
 pub use port_discovery_name_clash::PortDiscoveryNameClash;
 pub use port_name_protocol::PortNameProtocol;
 pub use provider_requirement::ProviderRequirement;

@@ -112,8 +112,12 @@ declare_rule! {
     /// pkg/canary/util.go (`getPorts`) skips the `istio-proxy` and `envoy` containers and the
     /// port matching `targetPort` (by number or name; `port` when unset), and names the rest
     /// after the container port, or `tcp-<container>-<index>`, with port = targetPort = the
-    /// container port; pkg/canary/kubernetes_default.go appends them after the main port.
+    /// container port; pkg/router/kubernetes_default.go appends them after the main port.
     /// Reported only when the target is in the inventory.
+    ///
+    /// ### Severity
+    /// An error: the API server refuses the Service ("Duplicate value"), so the canary never
+    /// starts.
     pub struct PortDiscoveryNameClash;
     code: "CL309",
     slug: "port-discovery-name-clash",

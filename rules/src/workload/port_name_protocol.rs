@@ -61,10 +61,18 @@ declare_rule! {
     /// ```
     ///
     /// ### Flagger behaviour
-    /// pkg/canary/kubernetes_default.go names the one port of `<name>`, `<name>-primary` and
+    /// pkg/router/kubernetes_default.go names the one port of `<name>`, `<name>-primary` and
     /// `<name>-canary` after `service.portName` (default `http`) and copies
     /// `service.appProtocol` onto it. Istio's port naming convention (istioctl analyze IST0118)
     /// takes the part before the first `-`.
+    /// Decided by Istio's port protocol selection (pkg/config/kube, `ConvertProtocol`:
+    /// `appProtocol`, else the port name's prefix) on the Services
+    /// pkg/router/kubernetes_default.go (`reconcileService`) writes.
+    ///
+    /// ### Severity
+    /// A warning: nothing fails at once, but Istio treats the port as opaque TCP, so the HTTP
+    /// metrics of the built-in checks never appear and the analysis very likely halts for lack
+    /// of values.
     pub struct PortNameProtocol;
     code: "CL303",
     slug: "port-name-protocol",

@@ -1,11 +1,11 @@
 use canarylint::model::CanaryView;
-use canarylint::{At, Cx, Kind, Rule, declare_rule};
+use canarylint::{At, Cx, Kind, Router, Rule, declare_rule};
 
 declare_rule! {
     /// ### What it does
     /// Checks the prerequisites Flagger enforces per provider: `nginx` and `skipper` need
-    /// `spec.ingressRef`, `apisix` needs `spec.routeRef`, `appmesh` needs
-    /// `service.meshName`; a Knative Service target needs `spec.provider: knative` and no
+    /// `spec.ingressRef`, `apisix` needs `spec.routeRef`, the legacy `appmesh` router needs
+    /// `service.meshName` (`appmesh:v1beta2` does not); a Knative Service target needs `spec.provider: knative` and no
     /// `autoscalerRef`, and `provider: knative` needs a Knative Service target.
     ///
     /// ### Why is this bad?
@@ -62,11 +62,21 @@ declare_rule! {
     /// ```
     ///
     /// ### Flagger behaviour
-    /// pkg/router/ingress.go, skipper.go, apisix.go and appmesh.go return the errors above from
-    /// `Reconcile`. The controller's spec validation (pkg/controller/controller.go) compares the
-    /// Knative target with `spec.provider` only: Flagger's global `-mesh-provider` does not
-    /// count. The ingress requirements are checked for `spec.provider` and for a configured
-    /// default provider, never for canarylint's own default.
+    /// pkg/router/factory.go (`MeshRouter`) picks the router from the provider string: `nginx`
+    /// → `IngressRouter`, `skipper` → `SkipperRouter`, `apisix` → `ApisixRouter`, `appmesh` →
+    /// `AppMeshRouter`, and any string starting with `appmesh:v1beta2` → `AppMeshv1beta2Router`.
+    /// `Reconcile` of pkg/router/ingress.go and skipper.go fails with "ingress selector is
+    /// empty", apisix.go with "apisix route selector is empty", and the legacy appmesh.go
+    /// (`reconcileVirtualNode`) with "mesh name cannot be empty"; appmesh_v1beta2.go never reads
+    /// `meshName`, so it is not required there. The spec validation that `syncHandler` runs
+    /// (pkg/controller/controller.go, "invalid canary spec") compares the Knative target with
+    /// `spec.provider` only: Flagger's global `-mesh-provider` does not count. The ingress
+    /// requirements are checked for `spec.provider` and for a configured default provider,
+    /// never for canarylint's own default.
+    ///
+    /// ### Severity
+    /// An error where Flagger refuses the Canary or fails every reconcile; capped at warning
+    /// when the provider is only inferred.
     pub struct ProviderRequirement;
     code: "CL310",
     slug: "provider-requirement",
@@ -92,19 +102,21 @@ impl Rule for ProviderRequirement {
             None => At::Missing(spec, "provider"),
         };
         let name = provider.name.as_str();
-        let requirement = match name {
-            "nginx" | "skipper" if canary.ingress_ref().is_none() => Some((
+        let requirement = match provider.router() {
+            Router::Nginx | Router::Skipper if canary.ingress_ref().is_none() => Some((
                 "spec.ingressRef",
                 "ingress selector is empty",
                 "the Ingress that routes to the apex Service",
             )),
-            "apisix" if canary.route_ref().is_none() => Some((
+            Router::Apisix if canary.route_ref().is_none() => Some((
                 "spec.routeRef",
                 "apisix route selector is empty",
                 "the ApisixRoute that routes to the apex Service",
             )),
-            _ if name.starts_with("appmesh")
-                && canary
+            // Only the legacy router reads meshName: appmesh:v1beta2 takes the mesh from the
+            // namespace's App Mesh controller (appmesh_v1beta2.go never reads the field).
+            Router::AppMesh
+                if canary
                     .service()
                     .and_then(|s| s.mesh_name())
                     .is_none_or(|m| m.value.is_empty()) =>
@@ -161,12 +173,14 @@ mod tests {
             "spec:\n  provider: nginx\n  ingressRef:\n    apiVersion: networking.k8s.io/v1\n    kind: Ingress\n    name: podinfo\n".to_string(),
             "spec:\n  provider: apisix\n  routeRef:\n    apiVersion: apisix.apache.org/v2\n    kind: ApisixRoute\n    name: podinfo\n".to_string(),
             "spec:\n  provider: appmesh\n  service:\n    meshName: global\n".to_string(),
+            // The v1beta2 router takes the mesh from the namespace, not from meshName.
+            "spec:\n  provider: appmesh:v1beta2\n".to_string(),
             knative.to_string(),
         ];
         let fail = [
             "spec:\n  provider: skipper # error: CL310\n".to_string(),
             "spec:\n  provider: apisix # error: CL310\n".to_string(),
-            "spec:\n  provider: appmesh:v1beta2 # error: CL310\n".to_string(),
+            "spec:\n  provider: appmesh # error: CL310\n".to_string(),
             "spec:\n  provider: istio # error: CL310\n  targetRef:\n    apiVersion: serving.knative.dev/v1\n    kind: Service\n  service: __remove__\n".to_string(),
             "spec:\n  provider: knative # error: CL310\n".to_string(),
             format!("{knative}  autoscalerRef: # error: CL310\n    apiVersion: autoscaling/v2\n    kind: HorizontalPodAutoscaler\n    name: podinfo\n"),

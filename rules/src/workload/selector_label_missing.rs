@@ -98,10 +98,16 @@ declare_rule! {
     /// pkg/canary/deployment_controller.go (and daemonset_controller.go) walk the selector
     /// labels in order and use the first one present; only that label is copied to the primary
     /// (fluxcd/flagger#809, #1257).
+    /// Decided by pkg/canary/deployment_controller.go and daemonset_controller.go
+    /// (`getSelectorLabel`).
     ///
     /// ### Configuration
     /// `selectorLabels: [app, name, app.kubernetes.io/name]` in `.canarylint.yaml`, matching
     /// Flagger's `-selector-labels` flag.
+    ///
+    /// ### Severity
+    /// An error: Flagger fails every sync ("spec.selector.matchLabels must contain one of …")
+    /// and the canary never starts.
     pub struct SelectorLabelMissing;
     code: "CL305",
     slug: "selector-label-missing",

@@ -90,12 +90,17 @@ declare_rule! {
     /// ```
     ///
     /// ### Flagger behaviour
-    /// pkg/canary/kubernetes_default.go creates or updates the three ClusterIP Services with
+    /// pkg/router/kubernetes_default.go creates or updates the three ClusterIP Services with
     /// one port (`service.port`, named `portName`), plus the discovered container ports with
     /// `portDiscovery`. On a Service it did not create it replaces `ports` and `selector` and
     /// leaves labels and annotations alone. Only Deployment and DaemonSet targets get these
     /// Services. Nothing is reported when the Services of the namespace are not known: a
     /// conflict needs a Service that is there.
+    /// Decided by pkg/router/kubernetes_default.go (`reconcileService`).
+    ///
+    /// ### Severity
+    /// A warning: nothing fails, but Flagger takes the existing Service over and rewrites its
+    /// ports and selector, which very likely breaks whatever used them.
     pub struct ServiceNameConflict;
     code: "CL306",
     slug: "service-name-conflict",

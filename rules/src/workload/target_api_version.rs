@@ -57,6 +57,12 @@ declare_rule! {
     /// pkg/canary/factory.go dispatches on `kind`; the controller checks a Knative target by its
     /// `serving.knative.dev` API group (controller.go). Flagger's FAQ has the `v1` Deployment
     /// shown above.
+    /// Decided by pkg/canary/factory.go (`Controller`), which dispatches on `kind`.
+    ///
+    /// ### Severity
+    /// A warning: Flagger itself reads only `kind` here, but tools that resolve the reference
+    /// by group and version (the API server for an autoscaler's `scaleTargetRef`, kustomize
+    /// name references) do not find the object.
     pub struct TargetApiVersion;
     code: "CL308",
     slug: "target-api-version",

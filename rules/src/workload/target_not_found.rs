@@ -99,6 +99,12 @@ declare_rule! {
     /// The target is read from the Canary's own namespace (pkg/canary/factory.go dispatches on
     /// `kind`); a missing one fails every sync. Without the namespace's workloads in the
     /// inventory, the reference is reported as CL100 instead.
+    /// Decided by pkg/canary/factory.go (`Controller`) and deployment_controller.go /
+    /// daemonset_controller.go (`Initialize`).
+    ///
+    /// ### Severity
+    /// An error when the inventory vouches for the namespace: Flagger fails every sync
+    /// ("deployment … get query error") and the canary never starts. Otherwise CL100 (info).
     pub struct TargetNotFound;
     code: "CL301",
     slug: "target-not-found",
@@ -129,10 +135,10 @@ impl Rule for TargetNotFound {
                 let names = cx.inventory.names(kind, ns);
                 let help = match did_you_mean(name, names.iter().copied()) {
                     Some(n) => format!("did you mean `{n}`?"),
+                    // Other workloads of the namespace are no evidence of what was meant.
                     None => format!(
-                        "create the {}, or target one of namespace {ns}: {}",
-                        kind.describe(),
-                        names.join(", ")
+                        "create the {} {ns}/{name}, or correct targetRef.name",
+                        kind.describe()
                     ),
                 };
                 cx.report(

@@ -102,11 +102,18 @@ declare_rule! {
     /// ```
     ///
     /// ### Flagger behaviour
-    /// pkg/canary/kubernetes_default.go: each generated Service has one port named
+    /// pkg/router/kubernetes_default.go (`reconcileService`): each generated Service has one port named
     /// `portName` (default `http`) with `port: service.port` and `targetPort:
     /// service.targetPort`, defaulting to `service.port` (fluxcd/flagger#279, #327). A pod
     /// template that declares no ports at all is not checked: an undeclared port can still
     /// listen.
+    ///
+    /// ### Severity
+    /// Kubernetes resolves a *named* targetPort against the ports the pod template declares
+    /// (the EndpointSlice controller, `podutil.FindPort`): an undeclared name gives the
+    /// Services no endpoints, so every request fails — an error. A *number* is sent to the pod
+    /// as it is, declared or not (`containerPort` is informational), so an undeclared number
+    /// only very likely means nothing listens there — a warning.
     pub struct TargetPortNotExposed;
     code: "CL302",
     slug: "target-port-not-exposed",
@@ -163,7 +170,9 @@ impl Rule for TargetPortNotExposed {
             (_, PortRef::Name(_)) => format!("service.targetPort \"{target}\""),
             _ => format!("service.targetPort {target}"),
         };
-        let suggestion = match (field, ports.first()) {
+        // Name a port only when the template has just one: any other pick would be a guess.
+        let only = (ports.len() == 1).then(|| ports[0]);
+        let suggestion = match (field, only) {
             ("port", Some(p)) => format!(
                 "set service.targetPort to {} (keep port {} for clients)",
                 p.name.clone().unwrap_or_else(|| p.port.to_string()),
@@ -171,6 +180,11 @@ impl Rule for TargetPortNotExposed {
             ),
             _ => "point service.targetPort at a containerPort or port name of the pod template"
                 .into(),
+        };
+        // A number reaches the pod whether or not it is declared; a name must be declared.
+        let severity = match target {
+            PortRef::Name(_) => canarylint::Severity::Error,
+            PortRef::Number(_) => canarylint::Severity::Warning,
         };
         cx.report(
             At::Value(node),
@@ -183,6 +197,7 @@ impl Rule for TargetPortNotExposed {
             ),
         )
         .help(suggestion)
+        .severity(severity)
         .related(
             info.ports_location
                 .clone()
@@ -209,7 +224,7 @@ mod tests {
             d("spec:\n  service:\n    port: 9898\n    targetPort: 9999\n"),
         ];
         let fail = [
-            d("spec:\n  service:\n    port: 80 # error: CL302\n"),
+            d("spec:\n  service:\n    port: 80 # warning: CL302\n"),
             d("spec:\n  service:\n    port: 80\n    targetPort: metrics # error: CL302\n"),
         ];
         let pass: Vec<&str> = pass.iter().map(String::as_str).collect();
