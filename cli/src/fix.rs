@@ -22,7 +22,7 @@ use std::sync::Arc;
 use canarylint::{Applicability, Budget, Edit, Finding, Fix, Input, LintRun, SourceFile, Unit};
 
 use crate::error::CliError;
-use crate::input::{Inputs, STDIN_NAME};
+use canarylint_workspace::collect::{Inputs, STDIN_NAME};
 
 /// How many times the inputs are fixed and linted again before giving up on more changes.
 /// Fixes rarely chain (one fix's result raising another's finding); ten passes leave room for

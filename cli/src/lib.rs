@@ -9,11 +9,9 @@ pub mod commands;
 pub mod docs;
 pub mod error;
 pub mod fix;
-pub mod input;
 #[cfg(feature = "lsp")]
 pub mod lsp;
 pub mod output;
-pub mod units;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -215,6 +215,28 @@ fn directories_are_walked_skipping_hidden_folders_and_other_files() {
     assert_eq!(files(&json), ["docs/bad.txt"]);
 }
 
+/// The walk honours `.gitignore` (in a Git checkout or not) and `.ignore`, as ruff and oxc do;
+/// a file named on the command line is read all the same.
+#[test]
+fn directories_are_walked_honouring_ignore_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let bad = fixture("step-weight.yaml");
+    for sub in ["manifests", "rendered", "vendor"] {
+        fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    fs::write(root.join("manifests/a.yaml"), &bad).unwrap();
+    fs::write(root.join("rendered/all.yaml"), &bad).unwrap();
+    fs::write(root.join("vendor/b.yaml"), &bad).unwrap();
+    fs::write(root.join(".gitignore"), "rendered/\n").unwrap();
+    fs::write(root.join(".ignore"), "vendor/\n").unwrap();
+    let (code, json) = check_json(check(&[]).current_dir(root));
+    assert_eq!(code, 1);
+    assert_eq!(files(&json), ["manifests/a.yaml"]);
+    let (_, json) = check_json(check(&["rendered/all.yaml"]).current_dir(root));
+    assert_eq!(files(&json), ["rendered/all.yaml"]);
+}
+
 #[test]
 fn a_file_reached_twice_is_linted_once() {
     let (_, json) = check_json(&mut check(&["step-weight.yaml", ".", "./step-weight.yaml"]));

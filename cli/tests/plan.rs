@@ -302,3 +302,46 @@ spec:
         "{s}"
     );
 }
+
+/// `plan` reads `.canarylint.yaml` as `check` does: its `defaultProvider` decides the
+/// provider of a Canary without `spec.provider`; `--provider` wins over it; `--no-config`
+/// leaves it out.
+#[test]
+fn plan_honours_the_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let canary = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/podinfo/canary.yaml"),
+    )
+    .unwrap()
+    .replace("  provider: istio\n", "");
+    std::fs::write(dir.path().join("canary.yaml"), canary).unwrap();
+    std::fs::write(
+        dir.path().join(".canarylint.yaml"),
+        "defaultProvider: linkerd\n",
+    )
+    .unwrap();
+    let provider = |extra: &[&str]| {
+        let out = Command::cargo_bin("canarylint")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["plan", "canary.yaml", "--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let p = &v["plans"][0]["provider"];
+        (
+            p["name"].as_str().unwrap().to_string(),
+            p["source"].as_str().unwrap().to_string(),
+        )
+    };
+    assert_eq!(
+        provider(&[]),
+        ("linkerd".to_string(), "configured default".to_string())
+    );
+    assert_eq!(provider(&["--provider", "kubernetes"]).0, "kubernetes");
+    assert_eq!(
+        provider(&["--no-config"]),
+        ("istio".to_string(), "Flagger's default".to_string())
+    );
+}

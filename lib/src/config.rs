@@ -3,11 +3,11 @@
 //! [`ConfigFile`] is the file as written: serde types, from which the JSON schema is derived
 //! (feature `schema`). [`Config::parse`] reads the text with the manifests' YAML reader, turns
 //! it into those types, then checks what types cannot (rule codes, resource patterns) and
-//! resolves it into the [`Config`] the linter applies. Every error names the line and column of
+//! resolves it into the [`Config`] the linter applies. Finding and reading the file is the
+//! workspace layer's (`canarylint-workspace`): this crate does no file I/O. Every error names the line and column of
 //! the bad key or value.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -19,9 +19,6 @@ use crate::source::{LineCol, SourceFile};
 use crate::suppress::RuleSelector;
 use crate::tree::{Node, Span, Value};
 use crate::yaml::{Budget, parse_stream};
-
-/// The file name looked for, from the working directory upward.
-pub const CONFIG_FILE: &str = ".canarylint.yaml";
 
 /// What a rule is set to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,18 +83,39 @@ pub struct ConfigFile {
     pub selector_labels: Option<Spanned<Vec<String>>>,
     /// The lowest severity that fails the run (exit status 1). Default: error.
     pub fail_on: Option<FailOn>,
-    /// The namespace the manifests are applied to (kubectl apply -n): objects without metadata.namespace land there. Without it, their namespace is only assumed (default) and never taken as complete.
+    /// The namespace the manifests are applied to (kubectl apply -n): objects without
+    /// metadata.namespace land there. Without it, their namespace is only assumed (default) and
+    /// never taken as complete.
     #[cfg_attr(
         feature = "schema",
-        schemars(extend("pattern" = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength" = 63))
+        schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), length(max = 63))
     )]
     pub namespace: Option<Spanned<String>>,
-    /// Which inputs outside a kustomization are applied together, the unit whose objects make a namespace complete: file (each file or stream, the default), directory (the files of one directory), all (everything given).
-    #[cfg_attr(
-        feature = "schema",
-        schemars(extend("enum" = ["file", "directory", "all"]))
-    )]
-    pub bundle: Option<Spanned<String>>,
+    /// Which inputs outside a kustomization are applied together, the unit whose objects make a
+    /// namespace complete: file (each file or stream, the default), directory (the files of one
+    /// directory), all (everything given).
+    pub bundle: Option<BundleSetting>,
+}
+
+/// How inputs outside a kustomization are grouped, as written.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "bundle"))]
+#[serde(rename_all = "lowercase")]
+pub enum BundleSetting {
+    File,
+    Directory,
+    All,
+}
+
+impl BundleSetting {
+    pub fn grouping(self) -> crate::bundle::Grouping {
+        match self {
+            BundleSetting::File => crate::bundle::Grouping::File,
+            BundleSetting::Directory => crate::bundle::Grouping::Directory,
+            BundleSetting::All => crate::bundle::Grouping::All,
+        }
+    }
 }
 
 /// What a rule is set to, as written.
@@ -351,19 +369,6 @@ impl Config {
         self.rules.iter().find(|(c, _)| c == code).map(|(_, l)| *l)
     }
 
-    /// Finds `.canarylint.yaml` in `dir` or an ancestor.
-    pub fn discover(dir: &Path) -> Option<PathBuf> {
-        let mut d = Some(dir);
-        while let Some(p) = d {
-            let candidate = p.join(CONFIG_FILE);
-            if candidate.is_file() {
-                return Some(candidate);
-            }
-            d = p.parent();
-        }
-        None
-    }
-
     /// Parses a configuration; `rules` is the registry (to check codes and slugs).
     pub fn parse(
         name: &str,
@@ -500,37 +505,12 @@ impl Config {
                 );
             }
         }
-        if let Some(b) = file.bundle {
-            match crate::bundle::Grouping::parse(&b.value) {
-                Some(g) => config.bundle = Some(g),
-                None => err(
-                    &mut errors,
-                    b.span,
-                    format!(
-                        "`bundle` must be file, directory or all, found `{}`",
-                        b.value
-                    ),
-                ),
-            }
-        }
+        config.bundle = file.bundle.map(BundleSetting::grouping);
         if errors.is_empty() {
             Ok(config)
         } else {
             Err(errors)
         }
-    }
-
-    /// Reads and parses a configuration file.
-    pub fn load(path: &Path, rules: &[&'static RuleMeta]) -> Result<Config, Vec<ConfigError>> {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            vec![ConfigError {
-                file: name.clone(),
-                at: LineCol { line: 1, column: 1 },
-                message: format!("cannot read: {e}"),
-            }]
-        })?;
-        Config::parse(&name, &text, rules)
     }
 }
 

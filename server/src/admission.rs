@@ -932,7 +932,7 @@ mod tests {
         let (seed, namespaces) = if context.is_empty() {
             (canarylint::Inventory::new(), Default::default())
         } else {
-            let s = crate::inventory::load_context(context, "default", true).unwrap();
+            let s = canarylint_workspace::files::load_context(context, "default", true).unwrap();
             (s.inventory, s.namespaces)
         };
         let inventory = Arc::new(SharedInventory::new(seed, namespaces));

@@ -50,7 +50,9 @@ mod tests {
         for dir in [root.join("../examples"), root.join("tests/fixtures")] {
             for e in walkdir::WalkDir::new(&dir).sort_by_file_name() {
                 let e = e.unwrap();
-                if e.file_type().is_file() && crate::input::has_manifest_extension(e.path()) {
+                if e.file_type().is_file()
+                    && canarylint_workspace::collect::has_manifest_extension(e.path())
+                {
                     let text = std::fs::read_to_string(e.path()).unwrap();
                     out.push((e.path().display().to_string(), text));
                 }

@@ -98,7 +98,7 @@ pub fn use_color_on(stream: &impl std::io::IsTerminal) -> bool {
 /// forward slashes and without `./`. Standard input (`<stdin>`) and paths outside `cwd` are
 /// returned as they are (the latter with forward slashes).
 pub fn repo_path(file: &str, cwd: Option<&Path>) -> String {
-    if file == crate::input::STDIN_NAME {
+    if file == canarylint_workspace::collect::STDIN_NAME {
         return file.to_string();
     }
     let path = Path::new(file);
