@@ -453,3 +453,16 @@ fn unsafe_fixes_alone_is_a_usage_error() {
         CANARY
     );
 }
+
+#[test]
+fn a_link_is_followed_and_stays_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("canary.yaml");
+    fs::write(&target, CANARY).unwrap();
+    std::os::unix::fs::symlink("canary.yaml", dir.path().join("link.yaml")).unwrap();
+    let out = check_in(dir.path(), &["--fix", "link.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text_of(&out.stderr));
+    assert_eq!(fs::read_to_string(&target).unwrap(), safe_fixed());
+    let link = fs::symlink_metadata(dir.path().join("link.yaml")).unwrap();
+    assert!(link.file_type().is_symlink());
+}
