@@ -1376,12 +1376,7 @@ fn suspend(canary: &CanaryView<'_>, out: &mut Out) {
 /// Selector label and discovered ports, from the target workload when we have it. Without
 /// it, the first configured label with the target's name as value is the common case (the
 /// podinfo examples all use `app: <name>`); the plan says it assumed so.
-fn workload(
-    eff: &mut Effective,
-    settings: &Settings,
-    inventory: Option<View<'_>>,
-    out: &mut Out,
-) {
+fn workload(eff: &mut Effective, settings: &Settings, inventory: Option<View<'_>>, out: &mut Out) {
     let (target_name, target_kind, namespace) = (
         eff.target_name.clone(),
         eff.target_kind.clone(),

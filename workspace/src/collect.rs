@@ -193,10 +193,7 @@ fn unseen(mut files: Vec<Found>, seen: &mut Seen) -> Vec<Found> {
 }
 
 /// The files of a directory worth linting, sorted, hidden and ignored entries skipped.
-fn walk(
-    root: &Path,
-    accept: fn(&Path) -> bool,
-) -> impl Iterator<Item = Result<Found, InputError>> {
+fn walk(root: &Path, accept: fn(&Path) -> bool) -> impl Iterator<Item = Result<Found, InputError>> {
     // `canarylint check` (root `.`) shows `examples/bad.yaml`, not `./examples/bad.yaml`.
     let strip_dot = root.as_os_str() == ".";
     let shown = move |p: &Path| -> PathBuf {

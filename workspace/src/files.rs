@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use canarylint::model::Object;
 use canarylint::kustomize::{Kustomization, is_kustomization_file};
+use canarylint::model::Object;
 use canarylint::{Broken, Budget, Inventory, Kind, Node, SourceFile, read};
 
 use crate::collect::{Seen, Slot, find};
@@ -62,7 +62,11 @@ pub fn load_context(
     }
     let keys: Vec<String> = files
         .iter()
-        .map(|f| crate::collect::identity(&f.path).to_string_lossy().replace('\\', "/"))
+        .map(|f| {
+            crate::collect::identity(&f.path)
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
         .collect();
     let layout = crate::units::discover_keys(&keys);
     let mut inventory = Inventory::new();
