@@ -106,7 +106,10 @@ fn serve_denies_the_broken_example_and_stops_on_sigterm() {
 }
 
 /// Waits for the child to exit, at most `bound`; its exit status and how long it took.
-fn exit_within(server: &mut Server, bound: Duration) -> Option<(std::process::ExitStatus, Duration)> {
+fn exit_within(
+    server: &mut Server,
+    bound: Duration,
+) -> Option<(std::process::ExitStatus, Duration)> {
     let t0 = Instant::now();
     while t0.elapsed() < bound {
         if let Some(status) = server.0.try_wait().unwrap() {
