@@ -104,3 +104,102 @@ fn serve_denies_the_broken_example_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Waits for the child to exit, at most `bound`; its exit status and how long it took.
+fn exit_within(
+    server: &mut Server,
+    bound: Duration,
+) -> Option<(std::process::ExitStatus, Duration)> {
+    let t0 = Instant::now();
+    while t0.elapsed() < bound {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            return Some((status, t0.elapsed()));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    None
+}
+
+/// A blocking task still running at shutdown does not hold the exit: here a kubeconfig's
+/// credential plugin (`exec`) that takes 20 s to refresh the watches' token. Dropping the
+/// runtime waited for it, and the webhook exited 20 s after it logged "stopped".
+#[cfg(unix)]
+#[test]
+fn serve_exits_promptly_while_a_credential_plugin_still_runs() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    // Fast while the client is built, then slow once `slow` exists; records its PID so that
+    // the test can end it.
+    let plugin = dir.path().join("plugin.sh");
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\nif [ -f {d}/slow ]; then echo $$ > {d}/refreshing; exec sleep 20; fi\n\
+             printf '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\
+             \"status\":{{\"token\":\"t\",\"expirationTimestamp\":\"2000-01-01T00:00:00Z\"}}}}'\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // No API server: every request fails to connect, after the token refresh that each one
+    // needs (the token has expired), so the watches keep refreshing it.
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"https://127.0.0.1:{}\"}}\n\
+             users:\n- name: u\n  user:\n    exec: {{apiVersion: client.authentication.k8s.io/v1, command: {}, interactiveMode: Never}}\n\
+             contexts:\n- name: c\n  context: {{cluster: c, user: u}}\ncurrent-context: c\n",
+            free_port(),
+            plugin.display()
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_canarylint"))
+        .current_dir(dir.path())
+        .args(["serve", "--insecure-http", "--no-config", "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the webhook did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::write(dir.path().join("slow"), "").unwrap();
+    let refreshing = dir.path().join("refreshing");
+    let plugin_pid = loop {
+        if let Some(pid) = std::fs::read_to_string(&refreshing)
+            .ok()
+            .filter(|p| p.ends_with('\n'))
+        {
+            break pid.trim().to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the watches did not refresh their token"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // Normally tens of milliseconds; the plugin alone would hold the exit for 20 s.
+    let exited = exit_within(&mut server, Duration::from_secs(5));
+    let _ = Command::new("kill").arg(&plugin_pid).status();
+    let (status, took) = exited.expect("the webhook still ran 5 s after SIGTERM");
+    assert_eq!(status.code(), Some(0), "exit status after SIGTERM");
+    assert!(took < Duration::from_secs(5), "exited after {took:?}");
+}

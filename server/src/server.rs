@@ -38,6 +38,18 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 /// are closed by the server. Shutdown moves on as soon as no connection is left.
 pub const SHUTDOWN_DRAIN: Duration = Duration::from_millis(500);
 
+/// How long, at most, the process waits at exit for the runtime's threads once the server has
+/// stopped.
+///
+/// By then every review has been answered (or given up after [`SHUTDOWN_GRACE`]), and what may
+/// still run on a blocking thread has nobody to report to: a credential plugin of the
+/// kubeconfig refreshing a token for a watch (`exec`, often a second or more), a re-read of
+/// the certificate files. Dropping the runtime waits for such work to end, however long it
+/// takes: the webhook logged "stopped" and then took seconds to exit, and a Pod that does not
+/// exit is killed after `terminationGracePeriodSeconds`. Async tasks are dropped at once; this
+/// bounds only work that cannot be interrupted, and the process exits without it.
+pub const EXIT_WAIT: Duration = Duration::from_millis(100);
+
 /// Why the server could not start or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -555,7 +567,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             }
         }
     });
-    drop(runtime);
+    runtime.shutdown_timeout(EXIT_WAIT);
     logs::flush();
     code
 }
