@@ -171,7 +171,7 @@ mod tests {
             Vec::new(),
             &Budget::default(),
         );
-        assert!(run.findings.len() > 100, "{} findings", run.findings.len());
+        assert!(run.findings.len() > 20, "{} findings", run.findings.len());
         for theme in [GraphicalTheme::unicode(), GraphicalTheme::unicode_nocolor()] {
             let handler = GraphicalReportHandler::new_themed(theme);
             for f in &run.findings {
