@@ -142,12 +142,12 @@ pub fn sort_findings(findings: &mut Vec<Finding>) {
 /// A finding together with its source text, for miette's renderers.
 pub struct FindingReport<'a> {
     pub finding: &'a Finding,
-    pub source: Option<miette::NamedSource<Arc<str>>>,
+    pub source: Option<&'a SourceFile>,
     related: Vec<RelatedReport>,
 }
 
 impl<'a> FindingReport<'a> {
-    pub fn new(finding: &'a Finding, source: Option<&SourceFile>) -> Self {
+    pub fn new(finding: &'a Finding, source: Option<&'a SourceFile>) -> Self {
         let related = finding
             .related
             .iter()
@@ -163,8 +163,7 @@ impl<'a> FindingReport<'a> {
             .collect();
         FindingReport {
             finding,
-            source: source
-                .map(|s| miette::NamedSource::new(&s.name, s.text.clone()).with_language("yaml")),
+            source,
             related,
         }
     }
@@ -217,11 +216,11 @@ impl miette::Diagnostic for FindingReport<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+        self.source.map(|s| s as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        self.source.as_ref()?;
+        self.source?;
         let f = self.finding;
         let primary = miette::LabeledSpan::new_primary_with_span(
             None,

@@ -122,6 +122,10 @@ pub struct Inventory {
     /// Bundles that were not read whole: they vouch for nothing.
     partial: HashSet<Bundle>,
     broken: Vec<Broken>,
+    /// Kinds that ever held an object whose namespace was assumed: a lookup by name across
+    /// namespaces (`View::namespace_less`) is needed only for them, and it visits every
+    /// namespace of the kind.
+    assumed_kinds: HashSet<Kind>,
 }
 
 impl Inventory {
@@ -143,7 +147,9 @@ impl Inventory {
     }
 
     fn put(&mut self, object: Object, replace: bool) {
-        if !object.namespace_assumed {
+        if object.namespace_assumed {
+            self.assumed_kinds.insert(object.kind);
+        } else {
             self.held
                 .entry(object.bundle)
                 .or_default()
@@ -416,6 +422,9 @@ impl<'a> View<'a> {
     /// not meet: of its own bundle first (the same apply), else of any (a kustomize base
     /// whose overlay sets the namespace, a manifest applied with `-n`).
     fn namespace_less(&self, kind: Kind, name: &str) -> Option<&'a Object> {
+        if !self.inventory.assumed_kinds.contains(&kind) {
+            return None;
+        }
         let candidates = || {
             self.inventory
                 .objects

@@ -20,6 +20,9 @@ pub struct SourceFile {
     /// Made on first use: most files of a large run are only indexed, never asked for a
     /// position, and are released before the end.
     line_starts: std::sync::OnceLock<Vec<u32>>,
+    /// Whether a `\r` ends a line on its own somewhere (miette counts it as a line break,
+    /// the line index does not). Found on first use, by the reports' renderer only.
+    lone_cr: std::sync::OnceLock<bool>,
 }
 
 impl SourceFile {
@@ -29,7 +32,18 @@ impl SourceFile {
             name: name.into(),
             text,
             line_starts: std::sync::OnceLock::new(),
+            lone_cr: std::sync::OnceLock::new(),
         }
+    }
+
+    fn has_lone_cr(&self) -> bool {
+        *self.lone_cr.get_or_init(|| {
+            let bytes = self.text.as_bytes();
+            bytes
+                .iter()
+                .enumerate()
+                .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+        })
     }
 
     fn line_starts(&self) -> &[u32] {
@@ -141,6 +155,49 @@ impl SourceFile {
     }
 }
 
+/// What miette's renderer reads: the same span contents as miette's own reading of a `str`
+/// (the rendered report is identical to the byte), found from the line index. miette's reading
+/// scans the text from its first byte, several times per finding: on a large file with many
+/// findings that scan was nearly all of the human report's time.
+impl miette::SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        // miette's scan started at a line boundary gives the same contents, shifted. It starts
+        // one line more than the context asks for: an empty span at the very start of the
+        // scanned text would otherwise be read differently (miette's end test saturates at 0).
+        // A lone `\r`, a line break to miette only, would shift its line numbers: scan whole.
+        let (first_line, base) = match u32::try_from(span.offset()) {
+            Ok(offset) if !self.has_lone_cr() => {
+                let line = self.line_index(offset.min(self.text.len() as u32));
+                let first = line.saturating_sub(context_lines_before + 1);
+                (first, self.line_starts()[first] as usize)
+            }
+            _ => (0, 0),
+        };
+        let shifted = miette::SourceSpan::new((span.offset() - base).into(), span.len());
+        let inner = <str as miette::SourceCode>::read_span(
+            &self.text[base..],
+            &shifted,
+            context_lines_before,
+            context_lines_after,
+        )?;
+        let contents = miette::MietteSpanContents::new_named(
+            self.name.to_string(),
+            inner.data(),
+            miette::SourceSpan::new((inner.span().offset() + base).into(), inner.span().len()),
+            inner.line() + first_line,
+            inner.column(),
+            inner.line_count() + first_line,
+        )
+        .with_language("yaml");
+        Ok(Box::new(contents))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,5 +212,50 @@ mod tests {
         assert_eq!(f.lsp_position(off, false), (1, 7));
         assert_eq!(f.offset_of_lsp(1, 5, true), off);
         assert_eq!(f.line_text(3), "bb: 2");
+    }
+
+    /// Every span (empty, within a line, across lines, at the end) and every context
+    /// size read as miette reads the whole text: the reports stay identical to the byte.
+    #[test]
+    fn span_contents_are_those_of_miettes_own_reading() {
+        use miette::SourceCode as _;
+        for text in [
+            "a: 1\nb:\n  c: 2\n\n  d: [x, y]\ne: 3\n",
+            "a: 1\r\nb: 2\r\n\r\nc: 3",
+            "a: 1\rb: 2\nc: 3\n",
+            "\n\n\nx\n",
+            "k: é😀\nv: 1\n",
+            "",
+        ] {
+            let file = SourceFile::new("f.yaml", text);
+            let named = miette::NamedSource::new("f.yaml", text.to_string()).with_language("yaml");
+            for offset in 0..=text.len() {
+                for len in 0..=text.len() - offset {
+                    let span = miette::SourceSpan::new(offset.into(), len);
+                    for context in 0..4 {
+                        let ours = file.read_span(&span, context, context);
+                        let theirs = named.read_span(&span, context, context);
+                        match (ours, theirs) {
+                            (Ok(a), Ok(b)) => {
+                                let what = format!("{text:?} {offset}+{len} context {context}");
+                                assert_eq!(a.data(), b.data(), "{what}");
+                                assert_eq!(a.span(), b.span(), "{what}");
+                                assert_eq!(a.line(), b.line(), "{what}");
+                                assert_eq!(a.column(), b.column(), "{what}");
+                                assert_eq!(a.line_count(), b.line_count(), "{what}");
+                                assert_eq!(a.name(), b.name(), "{what}");
+                                assert_eq!(a.language(), b.language(), "{what}");
+                            }
+                            (Err(_), Err(_)) => {}
+                            (a, b) => panic!(
+                                "{text:?} {offset}+{len}: ours ok {}, miette's ok {}",
+                                a.is_ok(),
+                                b.is_ok()
+                            ),
+                        }
+                    }
+                }
+            }
+        }
     }
 }
