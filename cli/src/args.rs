@@ -147,7 +147,7 @@ pub struct CheckArgs {
     /// Add the live cluster's objects to the inventory: `--cluster` for the current kubeconfig
     /// context, `--cluster=NAME` for another. Only reads (list); without this flag nothing
     /// touches the network.
-    #[cfg(feature = "serve")]
+    #[cfg(feature = "cluster")]
     #[arg(long, value_name = "CONTEXT", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub cluster: Option<String>,
 }
@@ -294,6 +294,15 @@ pub struct PlanArgs {
     /// Which files are applied together: `file`, `directory` or `all` (see `check --help`).
     #[arg(long, value_enum, value_name = "UNIT")]
     pub bundle: Option<BundleArg>,
+
+    /// Configuration file to use instead of the `.canarylint.yaml` found in the working
+    /// directory or one of its parents (`defaultProvider`, `selectorLabels`, rule levels).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore every configuration file.
+    #[arg(long)]
+    pub no_config: bool,
 }
 
 /// The unit of files applied together.

@@ -226,21 +226,14 @@ fn code_pattern(rules: &[&'static RuleMeta]) -> String {
     format!("[cC][lL](?:{})", digits.join("|"))
 }
 
-/// The JSON schema of `.canarylint.yaml`, with every rule's code and slug.
+/// The JSON schema of `.canarylint.yaml`: derived from the configuration's types
+/// ([`canarylint::config::ConfigFile`]), then given what only the registry knows: every rule's
+/// code and slug (with its summary, for completion in editors) and Flagger's providers.
 pub fn config_schema(rules: &[&'static RuleMeta]) -> Value {
-    let level = json!({
-        "description": "What the rule is set to: off, on (its default severity), or a severity.",
-        "anyOf": [
-            {"const": "off", "description": "The rule does not run."},
-            {"const": "on", "description": "The rule runs with its default severity."},
-            {"const": "info", "description": "Findings are infos."},
-            {"const": "warning", "description": "Findings are warnings."},
-            {"const": "warn", "description": "Findings are warnings."},
-            {"const": "error", "description": "Findings are errors."},
-            {"const": false, "description": "The rule does not run (`off` in YAML 1.1)."},
-            {"const": true, "description": "The rule runs with its default severity (`on` in YAML 1.1)."}
-        ]
-    });
+    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    let mut schema = generator
+        .into_root_schema_for::<canarylint::config::ConfigFile>()
+        .to_value();
 
     let mut rule_props = Map::new();
     for m in rules {
@@ -266,98 +259,42 @@ pub fn config_schema(rules: &[&'static RuleMeta]) -> Value {
         format!("(?:{})", alternatives.join("|"))
     };
 
-    json!({
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        "$id": CONFIG_SCHEMA_URL,
-        "title": "canarylint configuration (.canarylint.yaml)",
-        "description": "Rules on and off, severities, ignores by resource, and Flagger's flags. Generated from canarylint's rule registry.",
-        "type": ["object", "null"],
-        "additionalProperties": false,
-        "properties": {
-            "rules": {
-                "description": "Rule levels, by code (CL201) or slug (step-weight-exceeds-max-weight).",
-                "type": ["object", "null"],
-                "properties": Value::Object(rule_props),
-                "patternProperties": {
-                    format!("^{codes}$"): {"$ref": "#/definitions/level"}
-                },
-                "additionalProperties": false
-            },
-            "ignore": {
-                "description": "Resources whose findings are ignored, all or for some rules.",
-                "type": ["array", "null"],
-                "items": {"$ref": "#/definitions/ignoreEntry"}
-            },
-            "defaultProvider": {
-                "description": "Flagger's -mesh-provider: the provider of Canaries without spec.provider.",
-                "type": "string",
-                "minLength": 1,
-                "anyOf": [{"enum": providers()}, {"type": "string"}]
-            },
-            "selectorLabels": {
-                "description": "Flagger's -selector-labels: the labels a target's selector is read from.",
-                "type": "array",
-                "minItems": 1,
-                "items": {"type": "string"}
-            },
-            "failOn": {
-                "description": "The lowest severity that fails the run (exit status 1). Default: error.",
-                "enum": ["error", "warning", "warn", "info"]
-            },
-            "namespace": {
-                "description": "The namespace the manifests are applied to (kubectl apply -n): objects without metadata.namespace land there. Without it, their namespace is only assumed (default) and never taken as complete.",
-                "type": "string",
-                "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
-                "maxLength": 63
-            },
-            "bundle": {
-                "description": "Which inputs outside a kustomization are applied together, the unit whose objects make a namespace complete: file (each file or stream, the default), directory (the files of one directory), all (everything given).",
-                "enum": ["file", "directory", "all"]
-            }
-        },
-        "definitions": {
-            "level": level,
-            "resource": {
-                "description": "Kind/namespace/name, with * and ? wildcards: Canary/legacy-*/*.",
-                "type": "string",
-                "pattern": "^[^/]+/[^/]+/[^/]+$"
-            },
-            "ruleName": {
-                "description": "A rule's code or slug, or * for every rule.",
-                "anyOf": [
-                    {"enum": names},
-                    {"type": "string", "pattern": format!("^{codes}$")}
-                ]
-            },
-            "ruleList": {
-                "description": "Rule codes or slugs, separated by commas or spaces.",
-                "anyOf": [
-                    {"$ref": "#/definitions/ruleName"},
-                    {"type": "string", "pattern": format!(r"^[\s,]*{token}(?:[\s,]+{token})*[\s,]*$")}
-                ]
-            },
-            "ignoreEntry": {
-                "anyOf": [
-                    {"$ref": "#/definitions/resource"},
-                    {
-                        "type": "object",
-                        "additionalProperties": false,
-                        "required": ["resource"],
-                        "properties": {
-                            "resource": {"$ref": "#/definitions/resource"},
-                            "rules": {
-                                "description": "The rules to ignore there (default: all).",
-                                "anyOf": [
-                                    {"$ref": "#/definitions/ruleList"},
-                                    {"type": "array", "items": {"$ref": "#/definitions/ruleList"}}
-                                ]
-                            }
-                        }
-                    }
-                ]
-            }
-        }
-    })
+    if let Some(root) = schema.as_object_mut() {
+        root.insert("$id".into(), Value::from(CONFIG_SCHEMA_URL));
+        root.insert(
+            "title".into(),
+            Value::from("canarylint configuration (.canarylint.yaml)"),
+        );
+        root.insert(
+            "description".into(),
+            Value::from(
+                "Rules on and off, severities, ignores by resource, and Flagger's flags. Generated from canarylint's configuration types and rule registry.",
+            ),
+        );
+        // An empty file is a valid configuration.
+        root.insert("type".into(), json!(["object", "null"]));
+    }
+    let rules_prop = &mut schema["properties"]["rules"];
+    rules_prop["properties"] = Value::Object(rule_props);
+    rules_prop["patternProperties"] =
+        json!({ format!("^{codes}$"): {"$ref": "#/definitions/level"} });
+    rules_prop["additionalProperties"] = Value::Bool(false);
+    let definitions = &mut schema["definitions"];
+    definitions["ruleName"] = json!({
+        "description": "A rule's code or slug, or * for every rule.",
+        "anyOf": [
+            {"enum": names},
+            {"type": "string", "pattern": format!("^{codes}$")}
+        ]
+    });
+    let one = json!({"anyOf": [
+        {"$ref": "#/definitions/ruleName"},
+        {"type": "string", "pattern": format!(r"^[\s,]*{token}(?:[\s,]+{token})*[\s,]*$")}
+    ]});
+    definitions["ruleList"]["anyOf"] = json!([one, {"type": "array", "items": one}]);
+    let provider = &mut schema["properties"]["defaultProvider"];
+    provider["anyOf"] = json!([{"enum": providers()}, {"type": "string"}]);
+    schema
 }
 
 /// The schema as written to `docs/canarylint.schema.json`.

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use canarylint::config::ConfigError;
+use canarylint_workspace::InputError;
 
 /// The exit status of a command; the same in every output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -25,11 +26,8 @@ impl From<Status> for ExitCode {
 /// An error that stops a command; it is reported on stderr and the exit status is 2.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    #[error("cannot read {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Input(#[from] InputError),
     #[error("invalid configuration")]
     Config(Vec<ConfigError>),
     #[error("unknown rule `{name}`{hint}")]

@@ -8,11 +8,9 @@ pub mod args;
 pub mod commands;
 pub mod docs;
 pub mod error;
-pub mod input;
 #[cfg(feature = "lsp")]
 pub mod lsp;
 pub mod output;
-pub mod units;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -215,6 +215,28 @@ fn directories_are_walked_skipping_hidden_folders_and_other_files() {
     assert_eq!(files(&json), ["docs/bad.txt"]);
 }
 
+/// The walk honours `.gitignore` (in a Git checkout or not) and `.ignore`, as ruff and oxc do;
+/// a file named on the command line is read all the same.
+#[test]
+fn directories_are_walked_honouring_ignore_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let bad = fixture("step-weight.yaml");
+    for sub in ["manifests", "rendered", "vendor"] {
+        fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    fs::write(root.join("manifests/a.yaml"), &bad).unwrap();
+    fs::write(root.join("rendered/all.yaml"), &bad).unwrap();
+    fs::write(root.join("vendor/b.yaml"), &bad).unwrap();
+    fs::write(root.join(".gitignore"), "rendered/\n").unwrap();
+    fs::write(root.join(".ignore"), "vendor/\n").unwrap();
+    let (code, json) = check_json(check(&[]).current_dir(root));
+    assert_eq!(code, 1);
+    assert_eq!(files(&json), ["manifests/a.yaml"]);
+    let (_, json) = check_json(check(&["rendered/all.yaml"]).current_dir(root));
+    assert_eq!(files(&json), ["rendered/all.yaml"]);
+}
+
 #[test]
 fn a_file_reached_twice_is_linted_once() {
     let (_, json) = check_json(&mut check(&["step-weight.yaml", ".", "./step-weight.yaml"]));
@@ -270,15 +292,16 @@ fn a_file_given_to_lint_and_as_context_is_both() {
     // The Canary's own file holds no Deployment: alone, its target cannot be checked.
     let (_, json) = check_json(&mut check(&["canary-only.yaml", "deployment.yaml"]));
     assert_eq!(codes(&json), Vec::<&str>::new(), "found in another file");
-    let missing =
-        fixture("canary-only.yaml").replace("name: podinfo\n  service", "name: podinf\n  service");
+    // The Deployment is renamed (renaming the target instead would make the load test's
+    // podinfo-canary a Service Flagger does not create: CL311).
+    let other = fixture("deployment.yaml").replacen(
+        "metadata:\n  name: podinfo\n",
+        "metadata:\n  name: podinf\n",
+        1,
+    );
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("canary.yaml"), missing).unwrap();
-    fs::write(
-        dir.path().join("deployment.yaml"),
-        fixture("deployment.yaml"),
-    )
-    .unwrap();
+    fs::write(dir.path().join("canary.yaml"), fixture("canary-only.yaml")).unwrap();
+    fs::write(dir.path().join("deployment.yaml"), other).unwrap();
     let (code, json) = check_json(check(&["."]).current_dir(dir.path()));
     assert_eq!((code, codes(&json)), (0, vec!["CL100"]));
     // Given as context too, the Deployment file says what namespace test holds.

@@ -8,7 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use canarylint::config::Config;
-use canarylint::yaml::{Budget, Node, Value as Y, parse_stream};
+use canarylint::tree::{Node, Value as Y};
+use canarylint::yaml::{Budget, parse_stream};
 use canarylint_cli::Cli;
 use clap::Parser as _;
 use serde_json::Value;

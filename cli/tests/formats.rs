@@ -312,6 +312,15 @@ fn sarif_related_locations_and_fixes_are_valid() {
         results.iter().any(|r| r["fixes"].is_array()),
         "no fix in {results:#?}"
     );
+    // A fix is the rule's, so every door carries it: CL202's, offered by the editor too.
+    let mirror = results
+        .iter()
+        .find(|r| r["ruleId"] == "CL202")
+        .expect("CL202 in the examples");
+    assert_eq!(
+        mirror["fixes"][0]["description"]["text"],
+        "replace stepWeight and maxWeight with `iterations: 1`"
+    );
 }
 
 // GitHub annotations

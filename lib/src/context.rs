@@ -2,13 +2,14 @@
 
 use std::cell::OnceCell;
 
-use crate::document::{Document, Kind, ParsedFile};
+use crate::document::{Document, Kind, ParsedFile, ResourceRef};
 use crate::finding::{Finding, Fix, Label, Related};
 use crate::inventory::{Lookup, View};
 use crate::model::{CanaryView, Location};
 use crate::rule::{RuleMeta, Severity};
 use crate::schema::{SchemaError, Seg, path_string};
-use crate::yaml::{Node, Span, Value};
+use crate::source::SourceFile;
+use crate::tree::{Node, Span, Value};
 
 /// Run-wide settings that change what Flagger would do.
 #[derive(Clone, Debug)]
@@ -311,22 +312,9 @@ impl<'a> Cx<'a, '_> {
     /// Starts a finding of this rule.
     pub fn report<'c>(&'c mut self, at: At<'_>, message: impl Into<String>) -> Report<'c> {
         let (span, path) = resolve(&self.doc.root, at);
-        let source = &self.file.source;
-        let finding = Finding {
-            rule: self.rule,
-            severity: self.rule.severity,
-            message: message.into(),
-            help: None,
-            file: source.name.clone(),
-            span,
-            start: source.line_col(span.start),
-            end: source.line_col(span.end),
-            path,
-            resource: Some(self.doc.resource(&self.settings.default_namespace)),
-            labels: Vec::new(),
-            related: Vec::new(),
-            fix: None,
-        };
+        let finding = Finding::new(self.rule, &self.file.source, span, message)
+            .with_path(path)
+            .with_resource(Some(self.doc.resource(&self.settings.default_namespace)));
         Report {
             out: self.out,
             finding: Some(finding),
@@ -359,7 +347,6 @@ pub struct FileCx<'a, 'r> {
 
 impl FileCx<'_, '_> {
     pub fn report<'c>(&'c mut self, span: Span, message: impl Into<String>) -> Report<'c> {
-        let source = &self.file.source;
         // Point at the document the problem is in, when there is one.
         let resource = self
             .file
@@ -367,21 +354,42 @@ impl FileCx<'_, '_> {
             .iter()
             .find(|d| d.span.start <= span.start && span.start <= d.span.end)
             .map(|d| d.resource(&self.settings.default_namespace));
-        let finding = Finding {
-            rule: self.rule,
-            severity: self.rule.severity,
-            message: message.into(),
-            help: None,
-            file: source.name.clone(),
-            span,
-            start: source.line_col(span.start),
-            end: source.line_col(span.end),
-            path: String::new(),
-            resource,
-            labels: Vec::new(),
-            related: Vec::new(),
-            fix: None,
-        };
+        let finding =
+            Finding::new(self.rule, &self.file.source, span, message).with_resource(resource);
+        Report {
+            out: self.out,
+            finding: Some(finding),
+        }
+    }
+}
+
+/// A suppression that silenced nothing, handed to the rule that reports them.
+#[derive(Clone, Copy, Debug)]
+pub enum Unused<'a> {
+    /// Codes of a `# canarylint-ignore` comment that silenced nothing on `line`.
+    Comment { codes: &'a [&'a str], line: u32 },
+    /// Codes of an object's `canarylint.io/ignore` annotation that silenced nothing on it.
+    Annotation { codes: &'a [&'a str] },
+    /// An `ignore` entry of the configuration that silenced nothing in the whole run.
+    ConfigEntry {
+        resource: &'a str,
+        rules: &'a [String],
+    },
+}
+
+/// The context of a rule on one unused suppression: findings point at the suppression.
+pub struct SuppressionCx<'a, 'r> {
+    pub(crate) source: &'a SourceFile,
+    pub(crate) span: Span,
+    pub(crate) resource: Option<ResourceRef>,
+    pub(crate) rule: &'static RuleMeta,
+    pub(crate) out: &'r mut Vec<Finding>,
+}
+
+impl SuppressionCx<'_, '_> {
+    pub fn report<'c>(&'c mut self, message: impl Into<String>) -> Report<'c> {
+        let finding = Finding::new(self.rule, self.source, self.span, message)
+            .with_resource(self.resource.clone());
         Report {
             out: self.out,
             finding: Some(finding),
@@ -396,47 +404,49 @@ pub struct Report<'c> {
 }
 
 impl Report<'_> {
-    fn f(&mut self) -> &mut Finding {
-        // The option is only emptied by drop.
-        self.finding.get_or_insert_with(unreachable_finding)
+    /// Changes the finding being built (it is only taken out by drop).
+    fn with(mut self, change: impl FnOnce(&mut Finding)) -> Self {
+        if let Some(f) = self.finding.as_mut() {
+            change(f);
+        }
+        self
     }
 
     /// How to fix it: one imperative sentence.
-    pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.f().help = Some(help.into());
-        self
+    pub fn help(self, help: impl Into<String>) -> Self {
+        self.with(|f| f.help = Some(help.into()))
     }
     /// A secondary span in the same file.
-    pub fn label(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.f().labels.push(Label {
-            span,
-            message: message.into(),
-        });
-        self
+    pub fn label(self, span: Span, message: impl Into<String>) -> Self {
+        self.with(|f| {
+            f.labels.push(Label {
+                span,
+                message: message.into(),
+            })
+        })
     }
     /// A place in another file (or a cluster object).
-    pub fn related(mut self, location: Option<Location>, message: impl Into<String>) -> Self {
-        self.f().related.push(Related {
-            location,
-            message: message.into(),
-        });
-        self
+    pub fn related(self, location: Option<Location>, message: impl Into<String>) -> Self {
+        self.with(|f| {
+            f.related.push(Related {
+                location,
+                message: message.into(),
+            })
+        })
     }
-    pub fn fix(mut self, fix: Fix) -> Self {
-        self.f().fix = Some(fix);
-        self
+    pub fn fix(self, fix: Fix) -> Self {
+        self.with(|f| f.fix = Some(fix))
     }
     /// A severity other than the rule's default (a rule whose severity depends on the case).
-    pub fn severity(mut self, severity: Severity) -> Self {
-        self.f().severity = severity;
-        self
+    pub fn severity(self, severity: Severity) -> Self {
+        self.with(|f| f.severity = severity)
     }
     /// Reports under another rule's code (reference rules report CL100 this way).
-    pub fn as_rule(mut self, meta: &'static RuleMeta) -> Self {
-        let f = self.f();
-        f.rule = meta;
-        f.severity = meta.severity;
-        self
+    pub fn as_rule(self, meta: &'static RuleMeta) -> Self {
+        self.with(|f| {
+            f.rule = meta;
+            f.severity = meta.severity;
+        })
     }
 }
 
@@ -445,24 +455,6 @@ impl Drop for Report<'_> {
         if let Some(f) = self.finding.take() {
             self.out.push(f);
         }
-    }
-}
-
-fn unreachable_finding() -> Finding {
-    Finding {
-        rule: &crate::linter::INTERNAL_ERROR,
-        severity: Severity::Error,
-        message: String::new(),
-        help: None,
-        file: "".into(),
-        span: Span::default(),
-        start: Default::default(),
-        end: Default::default(),
-        path: String::new(),
-        resource: None,
-        labels: Vec::new(),
-        related: Vec::new(),
-        fix: None,
     }
 }
 

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use crate::inventory::Bundle;
 use crate::source::SourceFile;
 use crate::suppress::InlineSuppressions;
-use crate::yaml::{Budget, Node, Span, Value, parse_stream};
+use crate::tree::{Node, Span, Value};
+use crate::yaml::{Budget, parse_stream};
 
 /// What an object is, as far as canarylint cares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

@@ -6,7 +6,7 @@ use crate::document::ResourceRef;
 use crate::model::Location;
 use crate::rule::{RuleMeta, Severity};
 use crate::source::{LineCol, SourceFile};
-use crate::yaml::Span;
+use crate::tree::Span;
 
 /// A replacement of a byte range.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -65,6 +65,55 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding of `rule` at `span` of `source`, at the rule's severity; the builder methods
+    /// below add the rest.
+    pub fn new(
+        rule: &'static RuleMeta,
+        source: &SourceFile,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            rule,
+            severity: rule.severity,
+            message: message.into(),
+            help: None,
+            file: source.name.clone(),
+            span,
+            start: source.line_col(span.start),
+            end: source.line_col(span.end),
+            path: String::new(),
+            resource: None,
+            labels: Vec::new(),
+            related: Vec::new(),
+            fix: None,
+        }
+    }
+
+    /// How to fix it: one imperative sentence.
+    pub fn with_help(mut self, help: impl Into<String>) -> Finding {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Where in the object, as findings print it (`spec.analysis.stepWeight`).
+    pub fn with_path(mut self, path: impl Into<String>) -> Finding {
+        self.path = path.into();
+        self
+    }
+
+    /// The object the finding is about.
+    pub fn with_resource(mut self, resource: Option<ResourceRef>) -> Finding {
+        self.resource = resource;
+        self
+    }
+
+    /// A severity other than the rule's.
+    pub fn with_severity(mut self, severity: Severity) -> Finding {
+        self.severity = severity;
+        self
+    }
+
     pub fn code(&self) -> &'static str {
         self.rule.code
     }

@@ -15,7 +15,8 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use crate::document::{Document, Kind, ParsedFile, Problem};
 use crate::source::SourceFile;
 use crate::suppress::InlineSuppressions;
-use crate::yaml::{Budget, Entry, Node, Span, Value};
+use crate::tree::{Entry, Node, Span, Value};
+use crate::yaml::Budget;
 
 /// A tree read from JSON, or the reason the budget stopped it.
 #[derive(Debug)]

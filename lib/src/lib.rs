@@ -10,8 +10,10 @@
 pub mod bundle;
 pub mod config;
 pub mod context;
+pub mod de;
 pub mod document;
 pub mod duration;
+pub mod edit;
 pub mod finding;
 pub mod inventory;
 pub mod json;
@@ -23,20 +25,24 @@ pub mod schema;
 pub mod source;
 pub mod suggest;
 pub mod suppress;
+pub mod tree;
 pub mod yaml;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use config::Config;
-pub use context::{At, Cx, FileCx, Provider, ProviderSource, Router, Settings};
+pub use context::{
+    At, Cx, FileCx, Provider, ProviderSource, Router, Settings, SuppressionCx, Unused,
+};
 pub use document::{BrokenDocument, Document, Kind, ParsedFile, ResourceRef, read};
 pub use finding::{Applicability, Edit, Finding, FindingReport, Fix};
 pub use inventory::{Broken, Bundle, Coverage, Inventory, Lookup, Unresolved, View};
 pub use linter::{Input, LintRun, Linter, Retain, Unit};
-pub use rule::{FixAvailability, Rule, RuleMeta, RuleMetadata, Severity};
+pub use rule::{FixAvailability, ProviderFamily, Rule, RuleMeta, RuleMetadata, Severity};
 pub use source::{LineCol, SourceFile};
-pub use yaml::{Budget, Node, Span, Value};
+pub use tree::{Node, Span, Value};
+pub use yaml::Budget;
 
 /// Where the rule pages live; each rule's page is `<base>/<CODE>.md`.
 pub const DOCS_BASE_URL: &str = "https://github.com/canarylint/canarylint/blob/main/docs/rules";

@@ -6,14 +6,15 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::config::{Config, RuleLevel};
-use crate::context::{Cx, DocShared, FileCx, Provider, Settings};
-use crate::document::{Kind, ParsedFile, read};
+use crate::context::{Cx, DocShared, FileCx, Provider, Settings, SuppressionCx, Unused};
+use crate::document::{Kind, ParsedFile, ResourceRef, read};
 use crate::finding::{Finding, sort_findings};
 use crate::inventory::{Bundle, Inventory};
 use crate::model::CanaryView;
 use crate::rule::{FixAvailability, Rule, RuleMeta, Severity};
 use crate::source::SourceFile;
 use crate::suppress::{IGNORE_ANNOTATION, RuleSelector};
+use crate::tree::Span;
 use crate::yaml::Budget;
 
 /// Reported when a rule panics: a bug in canarylint, never in the user's file.
@@ -26,8 +27,11 @@ pub static INTERNAL_ERROR: RuleMeta = RuleMeta {
     since: "0.1.0",
     fix: FixAvailability::None,
     inputs: &[],
+    kinds: &[],
+    providers: &[],
     provider_specific: false,
     suppressible: false,
+    about_suppressions: false,
     type_name: "InternalError",
     file: file!(),
     line: line!(),
@@ -70,9 +74,6 @@ pub struct Linter {
     /// Which config `ignore` entries silenced something (a run lints files in parallel).
     ignore_used: Vec<std::sync::atomic::AtomicBool>,
 }
-
-/// The slug of the rule that reports suppressions that silence nothing.
-pub const UNUSED_SUPPRESSION_SLUG: &str = "unused-suppression";
 
 /// Which suppressions of one file silenced something.
 struct Usage {
@@ -180,6 +181,9 @@ impl Linter {
                     rule: rule.meta(),
                     out: &mut raw,
                 };
+                if !rule.should_run(&cx) {
+                    continue;
+                }
                 if std::panic::catch_unwind(AssertUnwindSafe(|| rule.check(&mut cx))).is_err() {
                     raw.push(self.internal(file, rule.meta(), Some(doc)));
                 }
@@ -194,36 +198,30 @@ impl Linter {
                     );
                 }
             }
-            if let (Some(meta), Some(sel), Some(node)) = (
-                self.unused_meta(),
-                &ignore,
-                doc.annotation(IGNORE_ANNOTATION),
-            ) {
-                let unused: Vec<&str> = sel
+            if self.reports_suppressions()
+                && let (Some(sel), Some(node)) = (&ignore, doc.annotation(IGNORE_ANNOTATION))
+            {
+                let codes: Vec<&str> = sel
                     .items
                     .iter()
                     .zip(&used.annotation)
                     .filter(|(_, u)| !**u)
                     .map(|(i, _)| i.as_str())
                     .collect();
-                if !unused.is_empty() {
-                    out.push(self.unused_finding(
-                        meta,
-                        file,
+                if !codes.is_empty() {
+                    self.report_unused(
+                        &file.source,
                         node.span,
-                        format!(
-                            "`{IGNORE_ANNOTATION}` lists {}, which silence nothing on this object",
-                            unused.join(", ")
-                        ),
-                        "remove them from the annotation, or fix the finding they were meant for",
-                        Some(doc),
-                    ));
+                        Some(doc.resource(&self.settings.default_namespace)),
+                        &Unused::Annotation { codes: &codes },
+                        &mut out,
+                    );
                 }
             }
         }
-        if let Some(meta) = self.unused_meta() {
+        if self.reports_suppressions() {
             for (ig, u) in file.suppressions.ignores.iter().zip(&used.inline) {
-                let stale: Vec<&str> = ig
+                let codes: Vec<&str> = ig
                     .selector
                     .items
                     .iter()
@@ -231,19 +229,17 @@ impl Linter {
                     .filter(|(_, used)| !**used)
                     .map(|(i, _)| i.as_str())
                     .collect();
-                if !stale.is_empty() {
-                    let codes = stale.join(", ");
-                    out.push(self.unused_finding(
-                        meta,
-                        file,
+                if !codes.is_empty() {
+                    self.report_unused(
+                        &file.source,
                         ig.span,
-                        format!(
-                            "`# canarylint-ignore {codes}` silences nothing on line {}",
-                            ig.line
-                        ),
-                        "remove the comment, or move it to the line of the finding",
                         None,
-                    ));
+                        &Unused::Comment {
+                            codes: &codes,
+                            line: ig.line,
+                        },
+                        &mut out,
+                    );
                 }
             }
         }
@@ -251,71 +247,59 @@ impl Linter {
         out
     }
 
-    /// The rule that reports suppressions matching nothing, when it is in the rule set.
-    fn unused_meta(&self) -> Option<&'static RuleMeta> {
-        self.enabled()
-            .map(|r| r.meta())
-            .find(|m| m.slug == UNUSED_SUPPRESSION_SLUG)
+    /// Whether a rule of the set reports suppressions that silence nothing.
+    fn reports_suppressions(&self) -> bool {
+        self.enabled().any(|r| r.meta().about_suppressions)
     }
 
-    fn unused_finding(
+    /// Hands an unused suppression to the rules that report them. Their findings take the
+    /// configured level, and no suppression silences them: they are about suppressions.
+    fn report_unused(
         &self,
-        meta: &'static RuleMeta,
-        file: &ParsedFile,
-        span: crate::yaml::Span,
-        message: String,
-        help: &str,
-        doc: Option<&crate::document::Document>,
-    ) -> Finding {
-        let severity = match self.config.level(meta.code) {
-            Some(RuleLevel::Severity(s)) => s,
-            _ => meta.severity,
-        };
-        Finding {
-            rule: meta,
-            severity,
-            message,
-            help: Some(help.to_string()),
-            file: file.source.name.clone(),
-            span,
-            start: file.source.line_col(span.start),
-            end: file.source.line_col(span.end),
-            path: String::new(),
-            resource: doc.map(|d| d.resource(&self.settings.default_namespace)),
-            labels: Vec::new(),
-            related: Vec::new(),
-            fix: None,
+        source: &SourceFile,
+        span: Span,
+        resource: Option<ResourceRef>,
+        unused: &Unused<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        for rule in self.enabled().filter(|r| r.meta().about_suppressions) {
+            let mut raw = Vec::new();
+            let mut cx = SuppressionCx {
+                source,
+                span,
+                resource: resource.clone(),
+                rule: rule.meta(),
+                out: &mut raw,
+            };
+            let run = || rule.check_suppression(&mut cx, unused);
+            if std::panic::catch_unwind(AssertUnwindSafe(run)).is_err() {
+                raw.push(internal_error(rule.meta(), source, span, resource.clone()));
+            }
+            for mut f in raw {
+                if let Some(RuleLevel::Severity(s)) = self.config.level(f.rule.code) {
+                    f.severity = s;
+                }
+                out.push(f);
+            }
         }
     }
 
     /// Config `ignore` entries that silenced nothing in a whole run.
     pub fn unused_config_ignores(&self) -> Vec<Finding> {
-        let (Some(meta), Some(source)) = (self.unused_meta(), self.config.source.as_ref()) else {
-            return Vec::new();
-        };
         let mut out = Vec::new();
+        let Some(source) = self.config.source.as_ref() else {
+            return out;
+        };
+        if !self.reports_suppressions() {
+            return out;
+        }
         for (entry, used) in self.config.ignore.iter().zip(&self.ignore_used) {
             if !used.load(std::sync::atomic::Ordering::Relaxed) {
-                let span = entry.span;
-                out.push(Finding {
-                    rule: meta,
-                    severity: meta.severity,
-                    message: format!(
-                        "ignore entry `{}` ({}) silences nothing in this run",
-                        entry.resource,
-                        entry.rules.items.join(", ")
-                    ),
-                    help: Some("remove the entry, or correct its resource pattern".into()),
-                    file: source.name.clone(),
-                    span,
-                    start: source.line_col(span.start),
-                    end: source.line_col(span.end),
-                    path: String::new(),
-                    resource: None,
-                    labels: Vec::new(),
-                    related: Vec::new(),
-                    fix: None,
-                });
+                let unused = Unused::ConfigEntry {
+                    resource: &entry.resource,
+                    rules: &entry.rules.items,
+                };
+                self.report_unused(source, entry.span, None, &unused, &mut out);
             }
         }
         out
@@ -452,7 +436,7 @@ impl Linter {
             let count = file.documents.len();
             if retain.trees {
                 for doc in file.documents.iter_mut().filter(|d| !d.kind.is_flagger()) {
-                    doc.root = crate::yaml::Node::default();
+                    doc.root = crate::tree::Node::default();
                 }
             } else {
                 file.documents.retain(|d| d.kind.is_flagger());
@@ -494,7 +478,7 @@ impl Linter {
                 };
                 if !retain.trees {
                     for doc in &mut f.documents {
-                        doc.root = crate::yaml::Node::default();
+                        doc.root = crate::tree::Node::default();
                     }
                 }
                 if !retain.sources {
@@ -564,6 +548,7 @@ pub struct LintRun {
 }
 
 impl Linter {
+    /// The finding that replaces a rule's findings on an object when the rule panics.
     fn internal(
         &self,
         file: &ParsedFile,
@@ -573,25 +558,21 @@ impl Linter {
         let span = doc.map_or_else(Default::default, |d| {
             d.root.entry("kind").map_or(d.span, |e| e.value.span)
         });
-        Finding {
-            rule: &INTERNAL_ERROR,
-            severity: Severity::Error,
-            message: format!("rule {} ({}) failed on this object", rule.code, rule.slug),
-            help: Some(
-                "this is a bug in canarylint; please report it with the file that triggers it"
-                    .into(),
-            ),
-            file: file.source.name.clone(),
-            span,
-            start: file.source.line_col(span.start),
-            end: file.source.line_col(span.end),
-            path: String::new(),
-            resource: doc.map(|d| d.resource(&self.settings.default_namespace)),
-            labels: Vec::new(),
-            related: Vec::new(),
-            fix: None,
-        }
+        let resource = doc.map(|d| d.resource(&self.settings.default_namespace));
+        internal_error(rule, &file.source, span, resource)
     }
+}
+
+fn internal_error(
+    rule: &'static RuleMeta,
+    source: &SourceFile,
+    span: Span,
+    resource: Option<ResourceRef>,
+) -> Finding {
+    let message = format!("rule {} ({}) failed on this object", rule.code, rule.slug);
+    Finding::new(&INTERNAL_ERROR, source, span, message)
+        .with_help("this is a bug in canarylint; please report it with the file that triggers it")
+        .with_resource(resource)
 }
 
 /// Whether a kind is one a rule can declare as input.

@@ -1,7 +1,8 @@
 //! What a rule is: metadata, documentation and checks.
 
-use crate::context::{Cx, FileCx};
+use crate::context::{Cx, FileCx, Provider, SuppressionCx, Unused};
 use crate::document::Kind;
+use crate::model::CanaryView;
 
 /// How bad a finding is.
 #[derive(
@@ -48,6 +49,25 @@ pub enum FixAvailability {
     Always,
 }
 
+/// A family of providers a rule is about (`providers: [Istio]` in its metadata): the rule runs
+/// only on Canaries whose provider belongs to one of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum ProviderFamily {
+    /// `istio`.
+    Istio,
+    /// `gatewayapi:v1`, `gatewayapi:v1beta1`.
+    GatewayApi,
+}
+
+impl ProviderFamily {
+    pub fn matches(self, provider: &Provider) -> bool {
+        match self {
+            ProviderFamily::Istio => provider.is_istio(),
+            ProviderFamily::GatewayApi => provider.is_gateway_api(),
+        }
+    }
+}
+
 /// Everything known about a rule before it runs.
 #[derive(Debug)]
 pub struct RuleMeta {
@@ -64,10 +84,19 @@ pub struct RuleMeta {
     pub fix: FixAvailability,
     /// The inventory kinds the rule looks up.
     pub inputs: &'static [Kind],
+    /// The Flagger objects the rule checks; empty: every one.
+    pub kinds: &'static [Kind],
+    /// The providers the rule is about; empty: any. Objects without a provider (other than
+    /// Canaries) never match a non-empty list.
+    pub providers: &'static [ProviderFamily],
     /// Findings only matter for one router; capped to warning when the provider is a guess.
     pub provider_specific: bool,
     /// `false` only for findings that make every other finding meaningless (CL000).
     pub suppressible: bool,
+    /// The rule reports on suppressions themselves (CL007): the engine hands it, once every
+    /// other rule has run, the suppressions that silenced nothing ([`Rule::check_suppression`]),
+    /// and its findings are silenced only by the configuration, never by another suppression.
+    pub about_suppressions: bool,
     pub type_name: &'static str,
     pub file: &'static str,
     pub line: u32,
@@ -116,10 +145,31 @@ pub trait RuleMetadata {
 
 /// A lint rule. Checks default to doing nothing; a rule implements the ones it needs.
 pub trait Rule: RuleMetadata + Send + Sync {
-    /// Called once per Flagger object (Canary, MetricTemplate, AlertProvider).
-    fn check(&self, _cx: &mut Cx<'_, '_>) {}
+    /// Whether the rule has anything to check on this object. By default: the object's kind is
+    /// one of the metadata's `kinds` and its provider one of its `providers` (an empty list
+    /// allows all), so rules do not repeat those guards.
+    fn should_run(&self, cx: &Cx<'_, '_>) -> bool {
+        let meta = self.meta();
+        (meta.kinds.is_empty() || meta.kinds.contains(&cx.kind()))
+            && (meta.providers.is_empty()
+                || cx
+                    .provider()
+                    .is_some_and(|p| meta.providers.iter().any(|f| f.matches(p))))
+    }
+    /// Called once per Flagger object (Canary, MetricTemplate, AlertProvider) that passed
+    /// [`Rule::should_run`]. By default, hands Canaries to [`Rule::check_canary`].
+    fn check(&self, cx: &mut Cx<'_, '_>) {
+        if let Some(canary) = cx.canary() {
+            self.check_canary(cx, canary);
+        }
+    }
+    /// Called once per Canary that passed [`Rule::should_run`], with its typed view.
+    fn check_canary<'a>(&self, _cx: &mut Cx<'a, '_>, _canary: CanaryView<'a>) {}
     /// Called once per file, for problems that belong to no object (syntax errors).
     fn check_file(&self, _cx: &mut FileCx<'_, '_>) {}
+    /// Called, for rules whose metadata says `about_suppressions`, once per suppression that
+    /// silenced nothing, after every other rule has run.
+    fn check_suppression(&self, _cx: &mut SuppressionCx<'_, '_>, _unused: &Unused<'_>) {}
 }
 
 /// Declares a rule type with its metadata; the doc comment is its documentation.
@@ -132,6 +182,8 @@ pub trait Rule: RuleMetadata + Send + Sync {
 ///     code: "CL201", slug: "step-weight-exceeds-max-weight", severity: Error,
 ///     summary: "stepWeight above maxWeight, or a weight outside 0..100",
 ///     since: "0.1.0", fix: Sometimes, inputs: [],
+///     kinds: [Canary],           // optional: the objects it checks (default: all)
+///     providers: [Istio],        // optional: the providers it is about (default: any)
 /// }
 /// ```
 #[macro_export]
@@ -146,8 +198,11 @@ macro_rules! declare_rule {
         since: $since:literal,
         fix: $fix:ident,
         inputs: [$($input:ident),* $(,)?]
+        $(, kinds: [$($kind:ident),* $(,)?])?
+        $(, providers: [$($provider:ident),* $(,)?])?
         $(, provider_specific: $ps:literal)?
         $(, suppressible: $sup:literal)?
+        $(, about_suppressions: $about:literal)?
         $(,)?
     ) => {
         $(#[doc = $doc])*
@@ -164,8 +219,11 @@ macro_rules! declare_rule {
                 since: $since,
                 fix: $crate::rule::FixAvailability::$fix,
                 inputs: &[$($crate::document::Kind::$input),*],
+                kinds: &[$($($crate::document::Kind::$kind),*)?],
+                providers: &[$($($crate::rule::ProviderFamily::$provider),*)?],
                 provider_specific: $crate::__first_bool!($($ps)?; false),
                 suppressible: $crate::__first_bool!($($sup)?; true),
+                about_suppressions: $crate::__first_bool!($($about)?; false),
                 type_name: stringify!($name),
                 file: file!(),
                 line: line!(),

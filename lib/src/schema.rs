@@ -11,7 +11,8 @@ use jsonschema::json::{Array, Json, JsonNumber, Node as JNode, NodeIdentity, Obj
 use serde_json::{Map, Value as J};
 
 use crate::document::Kind;
-use crate::yaml::{Budget, Entry, Node, Value, parse_stream};
+use crate::tree::{Entry, Node, Value};
+use crate::yaml::{Budget, parse_stream};
 
 /// The embedded schemas: `{"canary": …, "metrictemplate": …, "alertprovider": …}`.
 pub const SCHEMA_JSON: &str = include_str!("../schema/flagger.schema.json");
@@ -242,7 +243,7 @@ impl Json for TreeJson {
 
 impl Default for Node {
     fn default() -> Self {
-        Node::new(Value::Null, crate::yaml::Span::default())
+        Node::new(Value::Null, crate::tree::Span::default())
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::yaml::Span;
+use crate::tree::Span;
 
 /// A 1-based line and column. Columns count Unicode scalar values (characters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

@@ -16,7 +16,8 @@ use crate::linter::Linter;
 use crate::rule::{Rule, Severity};
 use crate::schema::Seg;
 use crate::source::SourceFile;
-use crate::yaml::{Budget, Entry, Node, Value, format_number, parse_stream, resolve_plain};
+use crate::tree::{Entry, Node, Value, format_number};
+use crate::yaml::{Budget, parse_stream, resolve_plain};
 
 /// The complete, clean Canary fragments are merged into.
 pub const BASE_CANARY: &str = "\

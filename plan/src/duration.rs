@@ -4,7 +4,7 @@ pub(crate) use canarylint::duration::go_duration;
 
 /// Renders whole seconds the way Go prints durations, without the zero parts: `0s`, `15s`,
 /// `1m`, `1m30s`, `2h5m`.
-pub(crate) fn fmt_seconds(secs: u64) -> String {
+pub fn fmt_seconds(secs: u64) -> String {
     if secs == 0 {
         return "0s".into();
     }

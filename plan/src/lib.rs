@@ -3,9 +3,8 @@
 //! [`plan`] resolves a Canary the way Flagger's controller reads it (every default and silent
 //! rewrite named), replays the scheduler one run at a time on the shortest path (every check
 //! passes, every gate approves), and builds the objects Flagger generates. The result is a
-//! [`Plan`]: serializable (`--format json`), renderable as a compact timeline
-//! ([`render_human`]), as Kubernetes YAML ([`render_generated_yaml`]) or as one paragraph
-//! ([`summary`]).
+//! [`Plan`]: plain data, serializable (`--format json`); the doors that show it to people
+//! (the CLI's timeline and YAML, the LSP hover) render it themselves.
 //!
 //! Ground truth: Flagger's scheduler (`pkg/controller/scheduler.go`), its routers
 //! (`pkg/router/istio.go`, `gateway_api.go`, `kubernetes_default.go`) and its defaults
@@ -13,12 +12,10 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-mod duration;
+pub mod duration;
 mod generate;
-mod render;
 mod resolve;
 mod timeline;
-mod yaml;
 
 #[cfg(test)]
 mod tests;
@@ -28,9 +25,6 @@ use serde::Serialize;
 use canarylint::context::Settings;
 use canarylint::inventory::View;
 use canarylint::model::CanaryView;
-
-pub use render::{render_human, summary};
-pub use yaml::render_generated_yaml;
 
 /// Everything `canarylint plan` shows about one Canary.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -12,8 +12,8 @@ use super::{
 use canarylint::context::{Provider, ProviderSource, Settings};
 use canarylint::document::Kind;
 use canarylint::inventory::{Lookup, View};
-use canarylint::model::{CanaryView, Field, PortRef};
-use canarylint::yaml::{Node, format_number};
+use canarylint::model::{AnalysisView, CanaryView, Field, PortRef, ServiceView};
+use canarylint::tree::{Node, format_number};
 
 /// The router a provider name selects (pkg/router/factory.go).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,6 +181,7 @@ pub(crate) struct Resolved {
     pub notes: Vec<Note>,
 }
 
+#[derive(Default)]
 struct Out {
     defaults: Vec<DefaultApplied>,
     reasons: Vec<Reason>,
@@ -259,16 +260,105 @@ fn provider_info(p: &Provider) -> ProviderInfo {
     }
 }
 
+/// Resolves a Canary concern by concern, in the order Flagger's controller meets them: each
+/// step adds its defaults, reasons and notes to `out` in that order, which is the order the
+/// plan shows them.
 pub(crate) fn resolve(
     canary: &CanaryView<'_>,
     settings: &Settings,
     inventory: Option<View<'_>>,
 ) -> Resolved {
-    let mut out = Out {
-        defaults: Vec::new(),
-        reasons: Vec::new(),
-        notes: Vec::new(),
+    let mut out = <Out as Default>::default();
+    let (namespace, name) = identity(canary, settings, &mut out);
+    let (provider, router) = provider_and_router(canary, settings, &mut out);
+    let target = target(canary, &name, &provider, router, &mut out);
+    let svc = canary.service();
+    let apex = apex(canary, &target.name, &mut out);
+    let analysis = canary.analysis();
+    if analysis.is_none() {
+        out.note(
+            NoteLevel::Blocker,
+            "spec.analysis is missing (the CRD requires it)",
+        );
+    }
+    let (interval, interval_raw) = interval(analysis, &mut out);
+    let threshold = threshold(analysis, &mut out);
+    let iterations = iterations_and_match(analysis, router, &mut out);
+    let weights = weights(analysis, &mut out);
+
+    let mut eff = Effective {
+        namespace,
+        name,
+        router,
+        gateway_api_version: gateway_api_version(&provider),
+        target_kind: target.kind,
+        target_name: target.name,
+        target_api_version: target.api_version,
+        apex,
+        interval,
+        interval_raw,
+        threshold,
+        iterations: iterations.effective,
+        step_weight: weights.step_weight,
+        step_weights: weights.step_weights.clone(),
+        max_weight_field: weights.max_weight_field,
+        step_weight_promotion: weights.step_weight_promotion,
+        mirror: weights.mirror,
+        mirror_weight: weights.mirror_weight,
+        analysis_match: iterations.analysis_match,
+        skip_analysis: canary.skip_analysis().is_some_and(|f| f.value),
+        hooks: Vec::new(),
+        metrics: Vec::new(),
+        session_affinity: None,
+        service: None,
+        selector: (String::new(), String::new()),
+        discovered_ports: Vec::new(),
+        autoscaler: None,
     };
+    weight_defaults(&eff, analysis, &weights, &mut out);
+    mirroring(&eff, &provider, &mut out);
+    session_affinity(analysis, &mut eff, &provider, &mut out);
+    lifecycle_defaults(canary, analysis, &mut out);
+    service(svc, &mut eff, inventory, target.knative, &mut out);
+    let conditional = webhooks(analysis, &mut eff, &mut out);
+    metrics(analysis, &mut eff, &mut out);
+    alerts(analysis, &eff.namespace, &mut out);
+    suspend(canary, &mut out);
+    workload(&mut eff, settings, inventory, &mut out);
+    autoscaler(canary, &mut eff, &mut out);
+
+    let interval_text = fmt_seconds(whole_seconds(eff.interval));
+    let strategy = strategy(
+        &eff,
+        &provider,
+        &mut out,
+        iterations.written,
+        iterations.forced,
+        &interval_text,
+    );
+    if analysis.is_some()
+        && eff.metrics.is_empty()
+        && !eff.hooks.iter().any(|(_, t)| t == "rollout")
+    {
+        out.note(
+            NoteLevel::Info,
+            "no metrics and no rollout hooks: the analysis checks only that the canary stays ready",
+        );
+    }
+
+    Resolved {
+        eff,
+        provider: provider_info(&provider),
+        strategy,
+        reasons: out.reasons,
+        defaults: out.defaults,
+        conditional_hooks: conditional,
+        notes: out.notes,
+    }
+}
+
+/// The Canary's name, and its namespace (assumed when metadata has none).
+fn identity(canary: &CanaryView<'_>, settings: &Settings, out: &mut Out) -> (String, String) {
     let doc = canary.doc;
     let name = canary.name().unwrap_or("<unnamed>").to_string();
     let namespace = doc.namespace_or(&settings.default_namespace).to_string();
@@ -280,8 +370,15 @@ pub(crate) fn resolve(
             ),
         );
     }
+    (namespace, name)
+}
 
-    // Provider and router.
+/// The provider (written, inferred or defaulted) and the router it selects.
+fn provider_and_router(
+    canary: &CanaryView<'_>,
+    settings: &Settings,
+    out: &mut Out,
+) -> (Provider, Router) {
     let provider = Provider::resolve(canary, settings);
     // The router Flagger builds for the string (pkg/router/factory.go, `MeshRouter`).
     let router = match provider.router() {
@@ -317,13 +414,35 @@ pub(crate) fn resolve(
         ),
         _ => {}
     }
-    let gateway_api_version = provider
+    (provider, router)
+}
+
+/// `v1` or `v1beta1`, from `gatewayapi:<version>`.
+fn gateway_api_version(provider: &Provider) -> String {
+    provider
         .name
         .split_once(':')
         .map_or("v1", |(_, v)| v)
-        .to_string();
+        .to_string()
+}
 
-    // Target.
+/// `spec.targetRef`, with Flagger's defaults.
+struct Target {
+    name: String,
+    kind: String,
+    api_version: String,
+    /// A Knative Service: Flagger builds no Kubernetes Services for it.
+    knative: bool,
+}
+
+/// The target workload, and whether the provider can roll it out.
+fn target(
+    canary: &CanaryView<'_>,
+    name: &str,
+    provider: &Provider,
+    router: Router,
+    out: &mut Out,
+) -> Target {
     let target = canary.target_ref();
     let target_name = target.and_then(|t| t.name()).map(|f| f.value.to_string());
     let target_kind = target
@@ -338,7 +457,7 @@ pub(crate) fn resolve(
             "spec.targetRef.name is missing: Flagger has nothing to roll out",
         );
     }
-    let target_name = target_name.unwrap_or_else(|| name.clone());
+    let target_name = target_name.unwrap_or_else(|| name.to_string());
     let knative = target_kind == "Service" && target_api_version.starts_with("serving.knative.dev");
     if knative && router != Router::Knative {
         out.note(
@@ -355,9 +474,18 @@ pub(crate) fn resolve(
             format!("invalid canary spec: can't use {target_api_version}/{target_kind} as target if provider is set to knative"),
         );
     }
+    Target {
+        name: target_name,
+        kind: target_kind,
+        api_version: target_api_version,
+        knative,
+    }
+}
 
+/// The apex name: `service.name`, else `targetRef.name`.
+fn apex(canary: &CanaryView<'_>, target_name: &str, out: &mut Out) -> String {
     let svc = canary.service();
-    let apex = canary.apex_name().unwrap_or(&target_name).to_string();
+    let apex = canary.apex_name().unwrap_or(target_name).to_string();
     if svc.is_some() && svc.and_then(|s| s.name()).is_none() {
         out.default(
             "spec.service.name",
@@ -365,16 +493,12 @@ pub(crate) fn resolve(
             "not set: the Services, routes and metrics use targetRef.name",
         );
     }
+    apex
+}
 
-    let analysis = canary.analysis();
-    if analysis.is_none() {
-        out.note(
-            NoteLevel::Blocker,
-            "spec.analysis is missing (the CRD requires it)",
-        );
-    }
-
-    // Interval (canary.go GetAnalysisInterval).
+/// `analysis.interval` (canary.go GetAnalysisInterval): the effective seconds, and the value
+/// `time.ParseDuration` reads.
+fn interval(analysis: Option<AnalysisView<'_>>, out: &mut Out) -> (f64, Option<f64>) {
     let interval_field = analysis.and_then(|a| a.interval());
     let interval_raw = interval_field.and_then(|f| go_duration(f.value));
     let interval = match interval_field {
@@ -413,15 +537,17 @@ pub(crate) fn resolve(
             Some(s) => s,
         },
     };
-    let interval_text = fmt_seconds(whole_seconds(interval));
+    (interval, interval_raw)
+}
 
-    // Threshold (canary.go GetAnalysisThreshold).
+/// `analysis.threshold` (canary.go GetAnalysisThreshold).
+fn threshold(analysis: Option<AnalysisView<'_>>, out: &mut Out) -> i64 {
     let threshold_written = int_of(
         analysis.and_then(|a| a.threshold()),
         "spec.analysis.threshold",
-        &mut out,
+        out,
     );
-    let threshold = match threshold_written {
+    match threshold_written {
         Some(t) if t > 0 => t,
         Some(t) => {
             out.default(
@@ -439,13 +565,30 @@ pub(crate) fn resolve(
             );
             1
         }
-    };
+    }
+}
 
-    // Iterations and match; the kubernetes provider rewrites both (scheduler.go).
+/// `analysis.iterations` and `analysis.match`, after the kubernetes provider's rewrites.
+struct Iterations {
+    /// As written (0 when absent).
+    written: i64,
+    effective: i64,
+    /// The kubernetes provider forced 10.
+    forced: bool,
+    /// `analysis.match` when it has conditions and survives.
+    analysis_match: Option<J>,
+}
+
+/// Iterations and match; the kubernetes provider rewrites both (scheduler.go).
+fn iterations_and_match(
+    analysis: Option<AnalysisView<'_>>,
+    router: Router,
+    out: &mut Out,
+) -> Iterations {
     let iterations_written = int_of(
         analysis.and_then(|a| a.iterations()),
         "spec.analysis.iterations",
-        &mut out,
+        out,
     )
     .unwrap_or(0);
     let mut iterations = iterations_written;
@@ -472,12 +615,32 @@ pub(crate) fn resolve(
             forced_iterations = true;
         }
     }
+    Iterations {
+        written: iterations_written,
+        effective: iterations,
+        forced: forced_iterations,
+        analysis_match,
+    }
+}
 
-    // Weights (scheduler.go maxWeight, nextStepWeight).
+/// The weight and mirror fields of `analysis`, as written.
+struct Weights {
+    step_weight: i64,
+    step_weight_set: bool,
+    step_weights: Vec<i64>,
+    max_weight_field: i64,
+    max_weight_set: bool,
+    step_weight_promotion: i64,
+    mirror: bool,
+    mirror_weight: i64,
+}
+
+/// Weights and mirroring as written (scheduler.go maxWeight, nextStepWeight read them).
+fn weights(analysis: Option<AnalysisView<'_>>, out: &mut Out) -> Weights {
     let step_weight = int_of(
         analysis.and_then(|a| a.step_weight()),
         "spec.analysis.stepWeight",
-        &mut out,
+        out,
     )
     .unwrap_or(0);
     let step_weights: Vec<i64> = analysis
@@ -487,7 +650,7 @@ pub(crate) fn resolve(
     let max_weight_field = int_of(
         analysis.and_then(|a| a.max_weight()),
         "spec.analysis.maxWeight",
-        &mut out,
+        out,
     )
     .unwrap_or(0);
     let max_weight_set = analysis.and_then(|a| a.max_weight()).is_some();
@@ -495,48 +658,45 @@ pub(crate) fn resolve(
     let step_weight_promotion = int_of(
         analysis.and_then(|a| a.step_weight_promotion()),
         "spec.analysis.stepWeightPromotion",
-        &mut out,
+        out,
     )
     .unwrap_or(0);
     let mirror = analysis.and_then(|a| a.mirror()).is_some_and(|f| f.value);
     let mirror_weight = int_of(
         analysis.and_then(|a| a.mirror_weight()),
         "spec.analysis.mirrorWeight",
-        &mut out,
+        out,
     )
     .unwrap_or(0);
-    let skip_analysis = canary.skip_analysis().is_some_and(|f| f.value);
-
-    let mut eff = Effective {
-        namespace: namespace.clone(),
-        name: name.clone(),
-        router,
-        gateway_api_version,
-        target_kind: target_kind.clone(),
-        target_name: target_name.clone(),
-        target_api_version,
-        apex: apex.clone(),
-        interval,
-        interval_raw,
-        threshold,
-        iterations,
+    Weights {
         step_weight,
-        step_weights: step_weights.clone(),
+        step_weight_set,
+        step_weights,
         max_weight_field,
+        max_weight_set,
         step_weight_promotion,
         mirror,
         mirror_weight,
-        analysis_match,
-        skip_analysis,
-        hooks: Vec::new(),
-        metrics: Vec::new(),
-        session_affinity: None,
-        service: None,
-        selector: (String::new(), String::new()),
-        discovered_ports: Vec::new(),
-        autoscaler: None,
-    };
+    }
+}
 
+/// The weight fields a strategy ignores or fills in, and the promotion step.
+fn weight_defaults(
+    eff: &Effective,
+    analysis: Option<AnalysisView<'_>>,
+    w: &Weights,
+    out: &mut Out,
+) {
+    let (iterations, router, skip_analysis) = (eff.iterations, eff.router, eff.skip_analysis);
+    let Weights {
+        step_weight,
+        step_weight_set,
+        ref step_weights,
+        max_weight_field,
+        max_weight_set,
+        step_weight_promotion,
+        ..
+    } = *w;
     if iterations > 0 {
         let strategy_name = if eff.has_match() {
             "A/B testing"
@@ -607,8 +767,12 @@ pub(crate) fn resolve(
             "the kubernetes provider shifts no traffic",
         );
     }
+}
 
-    // Mirroring.
+/// What each router does with `analysis.mirror`.
+fn mirroring(eff: &Effective, provider: &Provider, out: &mut Out) {
+    let (mirror, router, iterations, mirror_weight) =
+        (eff.mirror, eff.router, eff.iterations, eff.mirror_weight);
     if mirror {
         match router {
             Router::Kubernetes => out.default(
@@ -672,8 +836,16 @@ pub(crate) fn resolve(
             }
         }
     }
+}
 
-    // Session affinity.
+/// `analysis.sessionAffinity`, on the routers that implement it.
+fn session_affinity(
+    analysis: Option<AnalysisView<'_>>,
+    eff: &mut Effective,
+    provider: &Provider,
+    out: &mut Out,
+) {
+    let (router, interval_raw) = (eff.router, eff.interval_raw);
     if let Some(sa) = analysis.and_then(|a| a.session_affinity()) {
         let cookie = sa
             .get("cookieName")
@@ -765,8 +937,10 @@ pub(crate) fn resolve(
             );
         }
     }
+}
 
-    // Lifecycle defaults (canary.go).
+/// Lifecycle defaults (canary.go).
+fn lifecycle_defaults(canary: &CanaryView<'_>, analysis: Option<AnalysisView<'_>>, out: &mut Out) {
     if canary.progress_deadline_seconds().is_none() {
         out.default(
             "spec.progressDeadlineSeconds",
@@ -792,175 +966,207 @@ pub(crate) fn resolve(
             );
         }
     }
+}
 
-    // Service.
-    if let Some(s) = svc {
-        let port = s.port().map(|f| f.value.trunc() as i64);
-        if port.is_none() {
+/// `spec.service`, with Flagger's defaults and what each router makes of hosts and gateways.
+fn service(
+    svc: Option<ServiceView<'_>>,
+    eff: &mut Effective,
+    inventory: Option<View<'_>>,
+    knative: bool,
+    out: &mut Out,
+) {
+    let Some(s) = svc else {
+        if !knative {
             out.note(
                 NoteLevel::Blocker,
-                "spec.service.port is missing: Flagger cannot build the Services",
+                "spec.service is missing: Flagger cannot build the Services",
             );
         }
-        let port = port.unwrap_or(0);
-        let port_name = match s.port_name() {
-            Some(f) if !f.value.is_empty() => f.value.to_string(),
-            _ => {
-                out.default(
-                    "spec.service.portName",
-                    "http",
-                    "not set: the Service port is named http",
-                );
-                "http".to_string()
-            }
-        };
-        let target_port = match s.target_port() {
-            Some(f) if f.value != PortRef::Number(0) => match f.value {
-                PortRef::Number(n) => J::from(n),
-                PortRef::Name(n) => J::from(n),
-            },
-            _ => {
-                out.default(
-                    "spec.service.targetPort",
-                    port.to_string(),
-                    "not set: the Services forward to service.port",
-                );
-                J::from(port)
-            }
-        };
-        let node = s.node;
-        let hosts = string_list(node.get("hosts"));
-        let gateways = string_list(node.get("gateways"));
-        let gateway_refs: Vec<J> = node
-            .get("gatewayRefs")
+        return;
+    };
+    let service = service_fields(s, out);
+    service_routing(&service, eff.router, &eff.apex, &eff.namespace, out);
+    if service.port_discovery && inventory.is_none() {
+        out.note(
+            NoteLevel::Assumption,
+            "service.portDiscovery adds the target's container ports to the Services; without the workload they are not shown",
+        );
+    }
+    eff.service = Some(service);
+}
+
+/// The fields of `spec.service` as Flagger reads them, ports defaulted.
+fn service_fields(s: ServiceView<'_>, out: &mut Out) -> ServiceEff {
+    let port = s.port().map(|f| f.value.trunc() as i64);
+    if port.is_none() {
+        out.note(
+            NoteLevel::Blocker,
+            "spec.service.port is missing: Flagger cannot build the Services",
+        );
+    }
+    let port = port.unwrap_or(0);
+    let port_name = match s.port_name() {
+        Some(f) if !f.value.is_empty() => f.value.to_string(),
+        _ => {
+            out.default(
+                "spec.service.portName",
+                "http",
+                "not set: the Service port is named http",
+            );
+            "http".to_string()
+        }
+    };
+    let target_port = match s.target_port() {
+        Some(f) if f.value != PortRef::Number(0) => match f.value {
+            PortRef::Number(n) => J::from(n),
+            PortRef::Name(n) => J::from(n),
+        },
+        _ => {
+            out.default(
+                "spec.service.targetPort",
+                port.to_string(),
+                "not set: the Services forward to service.port",
+            );
+            J::from(port)
+        }
+    };
+    let node = s.node;
+    let hosts = string_list(node.get("hosts"));
+    let gateways = string_list(node.get("gateways"));
+    let gateway_refs: Vec<J> = node
+        .get("gatewayRefs")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .map(Node::to_json)
+        .collect();
+    let delegation = s.delegation().is_some_and(|f| f.value);
+    let meta = |key: &str| json_of(node.get(key));
+    ServiceEff {
+        port,
+        port_name,
+        target_port,
+        app_protocol: s.app_protocol().map(|f| f.value.to_string()),
+        headless: s.headless().is_some_and(|f| f.value),
+        traffic_distribution: node
+            .get("trafficDistribution")
+            .and_then(Node::as_str)
+            .map(str::to_string),
+        port_discovery: s.port_discovery().is_some_and(|f| f.value),
+        delegation,
+        hosts: hosts.clone(),
+        gateways: gateways.clone(),
+        gateway_refs,
+        match_: json_of(node.get("match")).filter(|m| m.as_array().is_some_and(|a| !a.is_empty())),
+        rewrite: meta("rewrite"),
+        timeout: s
+            .timeout()
+            .map(|f| f.value.to_string())
+            .filter(|t| !t.is_empty()),
+        retries: meta("retries"),
+        cors_policy: meta("corsPolicy"),
+        headers: meta("headers"),
+        traffic_policy: meta("trafficPolicy"),
+        mirrors: node
+            .get("mirror")
             .map(Node::items)
             .unwrap_or_default()
             .iter()
             .map(Node::to_json)
-            .collect();
-        let delegation = s.delegation().is_some_and(|f| f.value);
-        let meta = |key: &str| json_of(node.get(key));
-        let mut service = ServiceEff {
-            port,
-            port_name,
-            target_port,
-            app_protocol: s.app_protocol().map(|f| f.value.to_string()),
-            headless: s.headless().is_some_and(|f| f.value),
-            traffic_distribution: node
-                .get("trafficDistribution")
-                .and_then(Node::as_str)
-                .map(str::to_string),
-            port_discovery: s.port_discovery().is_some_and(|f| f.value),
-            delegation,
-            hosts: hosts.clone(),
-            gateways: gateways.clone(),
-            gateway_refs,
-            match_: json_of(node.get("match"))
-                .filter(|m| m.as_array().is_some_and(|a| !a.is_empty())),
-            rewrite: meta("rewrite"),
-            timeout: s
-                .timeout()
-                .map(|f| f.value.to_string())
-                .filter(|t| !t.is_empty()),
-            retries: meta("retries"),
-            cors_policy: meta("corsPolicy"),
-            headers: meta("headers"),
-            traffic_policy: meta("trafficPolicy"),
-            mirrors: node
-                .get("mirror")
-                .map(Node::items)
-                .unwrap_or_default()
-                .iter()
-                .map(Node::to_json)
-                .collect(),
-            apex_meta: meta("apex"),
-            primary_meta: meta("primary"),
-            canary_meta: meta("canary"),
-        };
-        match router {
-            Router::Istio => {
-                if delegation && (!hosts.is_empty() || !gateways.is_empty()) {
-                    out.note(
-                        NoteLevel::Blocker,
-                        format!("VirtualService {apex}.{namespace} cannot have hosts and gateways when delegation enabled"),
-                    );
-                }
-                if delegation {
+            .collect(),
+        apex_meta: meta("apex"),
+        primary_meta: meta("primary"),
+        canary_meta: meta("canary"),
+    }
+}
+
+/// What the router makes of `service.hosts`, `gateways` and `gatewayRefs`.
+fn service_routing(
+    service: &ServiceEff,
+    router: Router,
+    apex: &str,
+    namespace: &str,
+    out: &mut Out,
+) {
+    let (hosts, gateways, delegation) = (&service.hosts, &service.gateways, service.delegation);
+    match router {
+        Router::Istio => {
+            if delegation && (!hosts.is_empty() || !gateways.is_empty()) {
+                out.note(
+                    NoteLevel::Blocker,
+                    format!("VirtualService {apex}.{namespace} cannot have hosts and gateways when delegation enabled"),
+                );
+            }
+            if delegation {
+                out.default(
+                    "spec.service.hosts",
+                    "[]",
+                    "delegation: the VirtualService is a delegate, with no hosts and no gateways",
+                );
+            } else {
+                if !hosts.iter().any(|h| h == apex || h == "*") {
+                    let mut all = hosts.clone();
+                    all.push(apex.to_string());
+                    let fqdn = hosts
+                        .iter()
+                        .find(|h| h.starts_with(&format!("{apex}.")))
+                        .map(|h| format!(" (`{h}` does not count)"))
+                        .unwrap_or_default();
                     out.default(
                         "spec.service.hosts",
-                        "[]",
-                        "delegation: the VirtualService is a delegate, with no hosts and no gateways",
-                    );
-                } else {
-                    if !hosts.iter().any(|h| h == &apex || h == "*") {
-                        let mut all = hosts.clone();
-                        all.push(apex.clone());
-                        let fqdn = hosts
-                            .iter()
-                            .find(|h| h.starts_with(&format!("{apex}.")))
-                            .map(|h| format!(" (`{h}` does not count)"))
-                            .unwrap_or_default();
-                        out.default(
-                            "spec.service.hosts",
-                            format!("[{}]", all.join(", ")),
-                            format!("Flagger appends the apex name `{apex}` unless the list has exactly it or `*`{fqdn}"),
-                        );
-                    }
-                    if gateways.is_empty() {
-                        out.default(
-                            "spec.service.gateways",
-                            "[mesh]",
-                            "not set: Flagger adds mesh, so in-mesh callers use the VirtualService",
-                        );
-                    } else if !gateways.iter().any(|g| g == "mesh") {
-                        out.default(
-                            "spec.service.gateways",
-                            format!("[{}] (no mesh)", gateways.join(", ")),
-                            "mesh is added only when gateways is empty: in-mesh callers bypass this VirtualService",
-                        );
-                    }
-                }
-                if !service.gateway_refs.is_empty() {
-                    out.default(
-                        "spec.service.gatewayRefs",
-                        "(ignored)",
-                        "the Istio router uses service.gateways",
+                        format!("[{}]", all.join(", ")),
+                        format!("Flagger appends the apex name `{apex}` unless the list has exactly it or `*`{fqdn}"),
                     );
                 }
-            }
-            Router::GatewayApi => {
-                if service.gateway_refs.is_empty() {
-                    out.note(
-                        NoteLevel::Blocker,
-                        "GatewayRefs must be specified when using Gateway API as a provider.",
-                    );
-                }
-                if !gateways.is_empty() {
+                if gateways.is_empty() {
                     out.default(
                         "spec.service.gateways",
-                        "(ignored)",
-                        "the Gateway API router attaches to service.gatewayRefs",
+                        "[mesh]",
+                        "not set: Flagger adds mesh, so in-mesh callers use the VirtualService",
+                    );
+                } else if !gateways.iter().any(|g| g == "mesh") {
+                    out.default(
+                        "spec.service.gateways",
+                        format!("[{}] (no mesh)", gateways.join(", ")),
+                        "mesh is added only when gateways is empty: in-mesh callers bypass this VirtualService",
                     );
                 }
             }
-            _ => {}
+            if !service.gateway_refs.is_empty() {
+                out.default(
+                    "spec.service.gatewayRefs",
+                    "(ignored)",
+                    "the Istio router uses service.gateways",
+                );
+            }
         }
-        if service.port_discovery && inventory.is_none() {
-            out.note(
-                NoteLevel::Assumption,
-                "service.portDiscovery adds the target's container ports to the Services; without the workload they are not shown",
-            );
+        Router::GatewayApi => {
+            if service.gateway_refs.is_empty() {
+                out.note(
+                    NoteLevel::Blocker,
+                    "GatewayRefs must be specified when using Gateway API as a provider.",
+                );
+            }
+            if !gateways.is_empty() {
+                out.default(
+                    "spec.service.gateways",
+                    "(ignored)",
+                    "the Gateway API router attaches to service.gatewayRefs",
+                );
+            }
         }
-        service.hosts = hosts;
-        eff.service = Some(service);
-    } else if !knative {
-        out.note(
-            NoteLevel::Blocker,
-            "spec.service is missing: Flagger cannot build the Services",
-        );
+        _ => {}
     }
+}
 
-    // Webhooks.
+/// The webhooks, in order, with their effective types; returns the ones that fire on
+/// conditions rather than at a step.
+fn webhooks(
+    analysis: Option<AnalysisView<'_>>,
+    eff: &mut Effective,
+    out: &mut Out,
+) -> Vec<ConditionalHook> {
     let mut conditional = Vec::new();
     let known_types = [
         "confirm-rollout",
@@ -1022,8 +1228,12 @@ pub(crate) fn resolve(
         }
         eff.hooks.push((hname, t));
     }
+    conditional
+}
 
-    // Metrics.
+/// The metric checks, with their bounds as Flagger compares them.
+fn metrics(analysis: Option<AnalysisView<'_>>, eff: &mut Effective, out: &mut Out) {
+    let namespace = eff.namespace.clone();
     for (i, m) in analysis
         .map(|a| a.metrics())
         .unwrap_or_default()
@@ -1124,8 +1334,10 @@ pub(crate) fn resolve(
             max,
         });
     }
+}
 
-    // Alerts.
+/// Alert defaults.
+fn alerts(analysis: Option<AnalysisView<'_>>, namespace: &str, out: &mut Out) {
     for (i, a) in analysis
         .map(|a| a.alerts())
         .unwrap_or_default()
@@ -1145,22 +1357,31 @@ pub(crate) fn resolve(
         if a.provider_ref().is_some_and(|p| p.namespace().is_none()) {
             out.default(
                 format!("spec.analysis.alerts[{i}].providerRef.namespace"),
-                namespace.clone(),
+                namespace,
                 "not set: the AlertProvider is looked up in the Canary's namespace",
             );
         }
     }
+}
 
+fn suspend(canary: &CanaryView<'_>, out: &mut Out) {
     if canary.node.get("suspend").and_then(Node::as_bool) == Some(true) {
         out.note(
             NoteLevel::Blocker,
             "spec.suspend: true: Flagger skips every run until it is unset",
         );
     }
+}
 
-    // Selector label and discovered ports, from the target workload when we have it. Without
-    // it, the first configured label with the target's name as value is the common case (the
-    // podinfo examples all use `app: <name>`); the plan says it assumed so.
+/// Selector label and discovered ports, from the target workload when we have it. Without
+/// it, the first configured label with the target's name as value is the common case (the
+/// podinfo examples all use `app: <name>`); the plan says it assumed so.
+fn workload(eff: &mut Effective, settings: &Settings, inventory: Option<View<'_>>, out: &mut Out) {
+    let (target_name, target_kind, namespace) = (
+        eff.target_name.clone(),
+        eff.target_kind.clone(),
+        eff.namespace.clone(),
+    );
     let default_label = settings
         .selector_labels
         .first()
@@ -1196,7 +1417,7 @@ pub(crate) fn resolve(
                 ),
             }
             if let (Some(w), Some(s)) = (w, eff.service.as_ref().filter(|s| s.port_discovery)) {
-                eff.discovered_ports = discover_ports(w, s, &mut out);
+                eff.discovered_ports = discover_ports(w, s, out);
             }
         }
         (Some(k), Lookup::Absent) => {
@@ -1221,7 +1442,10 @@ pub(crate) fn resolve(
         ),
         _ => {}
     }
+}
 
+/// `autoscalerRef`, when Flagger knows its kind.
+fn autoscaler(canary: &CanaryView<'_>, eff: &mut Effective, out: &mut Out) {
     if let Some(a) = canary.autoscaler_ref() {
         let kind = a.kind().map_or("", |f| f.value).to_string();
         let aname = a.name().map_or("", |f| f.value).to_string();
@@ -1236,36 +1460,6 @@ pub(crate) fn resolve(
                 ),
             );
         }
-    }
-
-    // Strategy and why.
-    let strategy = strategy(
-        &eff,
-        &provider,
-        &mut out,
-        iterations_written,
-        forced_iterations,
-        &interval_text,
-    );
-
-    if analysis.is_some()
-        && eff.metrics.is_empty()
-        && !eff.hooks.iter().any(|(_, t)| t == "rollout")
-    {
-        out.note(
-            NoteLevel::Info,
-            "no metrics and no rollout hooks: the analysis checks only that the canary stays ready",
-        );
-    }
-
-    Resolved {
-        eff,
-        provider: provider_info(&provider),
-        strategy,
-        reasons: out.reasons,
-        defaults: out.defaults,
-        conditional_hooks: conditional,
-        notes: out.notes,
     }
 }
 

@@ -1,6 +1,6 @@
-//! Golden plans for Flagger's own examples, one per strategy: the JSON shape, and the human
-//! timeline with the summary and the rendered objects. Every complete example must plan, fit
-//! 80 columns and render YAML that reads back.
+//! Golden plans for Flagger's own examples, one per strategy: the JSON shape (the CLI's
+//! tests hold the human timeline and the rendered objects). Every complete example must plan,
+//! and promote unless a blocker says why not.
 //! Update with `INSTA_UPDATE=always cargo test -p canarylint-plan --test plan`, then read the diff.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use canarylint::model::CanaryView;
 use canarylint::{Budget, Kind, Settings, SourceFile, read};
-use canarylint_plan::{Plan, plan, render_generated_yaml, render_human, summary};
+use canarylint_plan::{Plan, plan};
 
 fn shared() -> PathBuf {
     if let Ok(p) = std::env::var("CANARYLINT_SHARED") {
@@ -39,22 +39,12 @@ fn plan_file(name: &str) -> Plan {
     plan(&CanaryView::new(doc).unwrap(), &Settings::default(), None)
 }
 
-fn human(plan: &Plan) -> String {
-    format!(
-        "{}\n--- summary ---\n{}\n\n--- render ---\n{}",
-        render_human(plan),
-        summary(plan),
-        render_generated_yaml(plan)
-    )
-}
-
 macro_rules! golden {
     ($test:ident, $file:literal) => {
         #[test]
         fn $test() {
             let p = plan_file($file);
             insta::assert_json_snapshot!(concat!(stringify!($test), ".json"), p);
-            insta::assert_snapshot!(concat!(stringify!($test), ".human"), human(&p));
         }
     };
 }
@@ -117,19 +107,6 @@ fn every_complete_example_plans() {
     for name in names {
         let p = plan_file(&name);
         assert!(!p.steps.is_empty(), "{name}");
-        let text = render_human(&p);
-        for line in text.lines() {
-            assert!(line.chars().count() <= 80, "{name}: too wide: {line:?}");
-        }
-        let yaml = render_generated_yaml(&p);
-        let stream = canarylint::yaml::parse_stream(&yaml, &Budget::GENEROUS);
-        assert!(
-            stream.errors.is_empty(),
-            "{name}: {:?}\n{yaml}",
-            stream.errors
-        );
-        let manifests = p.generated.iter().filter(|g| g.manifest.is_some()).count();
-        assert_eq!(stream.documents.len(), manifests, "{name}");
         // The flagship examples all promote.
         if p.notes
             .iter()
@@ -137,34 +114,9 @@ fn every_complete_example_plans() {
         {
             assert!(
                 p.promotion_after_seconds.is_some(),
-                "{name} never promotes:\n{text}"
+                "{name} never promotes:\n{}",
+                p.to_json()
             );
         }
     }
-}
-
-/// The plan of every complete Flagger example with a Canary, as a person reads it. Reviewing a
-/// change here means reading the timeline diff against docs/flagger-semantics.
-#[test]
-fn every_complete_example() {
-    let mut names: Vec<String> = std::fs::read_dir(examples())
-        .unwrap()
-        .filter_map(|e| {
-            let name = e.unwrap().file_name().to_string_lossy().to_string();
-            name.ends_with(".yaml").then_some(name)
-        })
-        .filter(|n| n.contains("-canary-"))
-        .collect();
-    names.sort();
-    assert!(
-        names.len() >= 60,
-        "expected Flagger's 66 example Canaries, found {}",
-        names.len()
-    );
-    let mut all = String::new();
-    for name in &names {
-        let p = plan_file(name);
-        all.push_str(&format!("=== {name}\n{}\n", render_human(&p)));
-    }
-    insta::assert_snapshot!("every_complete_example.human", all);
 }

@@ -14,7 +14,7 @@ pub fn matches_crd_duration(s: &str) -> bool {
 /// Renders seconds as a short duration (`90s` → `1m30s`).
 pub fn format_seconds(secs: f64) -> String {
     if secs.fract() != 0.0 || secs < 60.0 {
-        return format!("{}s", canarylint::yaml::format_number(secs));
+        return format!("{}s", canarylint::tree::format_number(secs));
     }
     let s = secs as i64;
     let (h, m, sec) = (s / 3600, (s % 3600) / 60, s % 60);
@@ -63,7 +63,7 @@ pub fn is_dns1123_label(s: &str) -> bool {
 
 /// A number as written (`10`, not `10.0`).
 pub fn num(f: f64) -> String {
-    canarylint::yaml::format_number(f)
+    canarylint::tree::format_number(f)
 }
 
 /// The text of a node for messages.

@@ -261,3 +261,34 @@ fn fixes_remove_their_finding() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn gates_are_consistent() {
+    use canarylint::Kind;
+    for r in ALL {
+        let m = r.meta();
+        assert!(
+            m.kinds.iter().all(|k| k.is_flagger()),
+            "{}: kinds lists only objects rules check (Flagger's)",
+            m.code
+        );
+        // Only Canaries have a provider: a provider gate on anything else never opens.
+        assert!(
+            m.providers.is_empty() || m.kinds == [Kind::Canary],
+            "{}: a rule gated on providers must declare kinds: [Canary]",
+            m.code
+        );
+        if m.about_suppressions {
+            assert!(
+                m.kinds.is_empty() && m.providers.is_empty(),
+                "{}: suppressions have no kind or provider",
+                m.code
+            );
+        }
+    }
+    assert_eq!(
+        ALL.iter().filter(|r| r.meta().about_suppressions).count(),
+        1,
+        "one rule reports unused suppressions"
+    );
+}

@@ -165,7 +165,7 @@ mod tests {
             "metadata": {"name": "public-gateway", "namespace": "istio-system"},
             "spec": {"servers": [{"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": hosts}]}
         });
-        crate::inventory::object_from_json(Kind::IstioGateway, &json, "default").unwrap()
+        canarylint_workspace::files::object_from_json(Kind::IstioGateway, &json, "default").unwrap()
     }
 
     const CANARIES: &str = "

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum_server::Handle;
-use canarylint::config::Config;
-use canarylint::{Budget, Linter};
+use canarylint::Budget;
+use canarylint_workspace::files::load_context;
+use canarylint_workspace::{ConfigSource, Options, Workspace};
 use hyper_util::rt::TokioTimer;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -17,10 +18,11 @@ use tokio::task::JoinHandle;
 use crate::admission::{Policy, State};
 use crate::app::{self, App};
 use crate::args::ServeArgs;
-use crate::cluster::{self, WATCHED, WatchSettings};
-use crate::inventory::{SharedInventory, load_context};
+use crate::cluster::{self, WatchSettings};
+use crate::inventory::SharedInventory;
 use crate::metrics::Metrics;
 use crate::tls::{CertFiles, RECHECK, Tls};
+use canarylint_workspace::cluster::WATCHED;
 
 /// How long shutdown waits for reviews in flight.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
@@ -117,7 +119,7 @@ impl Server {
         let client = if args.no_cluster {
             None
         } else {
-            let client = cluster::client(args.kubeconfig.as_deref())
+            let client = canarylint_workspace::cluster::client(args.kubeconfig.as_deref())
                 .await
                 .map_err(ServeError::Usage)?;
             inventory.expect_cluster(WATCHED.iter().map(|w| w.kind));
@@ -324,22 +326,19 @@ fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
 /// (no cluster yet) and the policy. What [`Server::start`] serves with; tests and fuzzers call
 /// [`crate::admission::review`] with it directly.
 pub fn build_state(args: &ServeArgs) -> Result<State, ServeError> {
-    let config = load_config(args)?;
-    let mut linter = Linter::new(canarylint_rules::ALL).with_config(config);
-    if let Some(ns) = &args.namespace {
-        linter.settings.default_namespace = ns.clone();
-        linter.settings.namespace_assumed = false;
-    }
-    if let Some(p) = &args.provider {
-        linter.settings.default_provider = p.clone();
-        linter.settings.provider_configured = true;
-    }
+    let linter = load_workspace(args)?.linter();
     let seed = load_context(
         &args.context,
         &linter.settings.default_namespace,
         linter.settings.namespace_assumed,
     )
     .map_err(ServeError::Usage)?;
+    for problem in &seed.problems {
+        tracing::warn!(%problem, "context file has a problem; its readable objects are still used");
+    }
+    for (file, kustomization) in &seed.patches {
+        tracing::info!(%file, %kustomization, "context file is a kustomize patch, not objects");
+    }
     if !args.context.is_empty() {
         tracing::info!(
             files = seed.files,
@@ -367,24 +366,28 @@ pub fn build_state(args: &ServeArgs) -> Result<State, ServeError> {
     Ok(state)
 }
 
-fn load_config(args: &ServeArgs) -> Result<Config, ServeError> {
-    if args.no_config {
-        return Ok(Config::default());
-    }
-    let path = match &args.config {
-        Some(p) => Some(p.clone()),
-        None => std::env::current_dir()
-            .ok()
-            .and_then(|d| Config::discover(&d)),
+/// The workspace of the webhook: `--config`, none with `--no-config`, else the
+/// `.canarylint.yaml` found from the working directory upward; the flags over it.
+fn load_workspace(args: &ServeArgs) -> Result<Workspace, ServeError> {
+    let config = if args.no_config {
+        ConfigSource::None
+    } else if let Some(p) = &args.config {
+        ConfigSource::File(p.clone())
+    } else {
+        std::env::current_dir().map_or(ConfigSource::None, ConfigSource::Discover)
     };
-    let Some(path) = path else {
-        return Ok(Config::default());
+    let options = Options {
+        config,
+        provider: args.provider.clone(),
+        namespace: args.namespace.clone(),
+        bundle: None,
     };
-    let rules = canarylint_rules::all_meta();
-    match Config::load(&path, &rules) {
-        Ok(c) => {
-            tracing::info!(config = %path.display(), "configuration loaded");
-            Ok(c)
+    match Workspace::load(&options) {
+        Ok(ws) => {
+            if let Some(path) = &ws.config_file {
+                tracing::info!(config = %path.display(), "configuration loaded");
+            }
+            Ok(ws)
         }
         Err(errors) => {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();

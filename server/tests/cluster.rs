@@ -473,10 +473,10 @@ async fn list_once_fills_an_authoritative_inventory() {
         ),
     )
     .unwrap();
-    let client = canarylint_server::cluster::client(Some(&kubeconfig))
+    let client = canarylint_workspace::cluster::client(Some(&kubeconfig))
         .await
         .unwrap();
-    let (inv, _) = canarylint_server::cluster::list_once(&client, None, "default")
+    let (inv, _) = canarylint_workspace::cluster::list_once(&client, None, "default")
         .await
         .unwrap();
     use canarylint::{Kind, Lookup};

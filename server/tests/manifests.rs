@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use canarylint::{Budget, Node};
 use canarylint_server::admission::{HANDLED, VALIDATE_PATH};
-use canarylint_server::cluster::WATCHED;
+use canarylint_workspace::cluster::WATCHED;
 use common::*;
 
 /// Every document of every manifest in deploy/, with its file name.

@@ -250,7 +250,12 @@ spec:
     let f = find(&found, "CL404", 21);
     let help = f.help.as_deref().unwrap();
     assert!(!help.contains("latency"), "{help}");
-    assert!(help.contains("error-rate"), "{help}");
+    // Nor is an unrelated name of the namespace offered.
+    assert!(!help.contains("error-rate"), "{help}");
+    assert!(
+        help.contains("create the MetricTemplate test/latncy"),
+        "{help}"
+    );
     // In one unit, the near name is offered.
     let found = lint(&[("all.yaml", &format!("{a}---\n{other}"))]);
     let help = find(&found, "CL404", 21).help.clone().unwrap();

@@ -7,19 +7,25 @@
 //! status is the same in every format.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
-use canarylint::config::Config;
-use canarylint::{Budget, LintRun, Linter, Severity};
+use canarylint::{Budget, LintRun, Severity};
+use canarylint_workspace::collect::{self, Seen};
+use canarylint_workspace::units;
+use canarylint_workspace::{ConfigSource, Options, Workspace};
 
 use crate::args::{CheckArgs, CheckFormat};
 use crate::error::{CliError, Status};
-use crate::input::{self, Seen};
 use crate::output::{self, Summary, github, human, json, junit, sarif};
-use crate::units;
 
 pub fn run(args: &CheckArgs) -> Result<Status, CliError> {
-    let config = load_config(args)?;
+    let workspace = Workspace::load(&options(
+        args.config.as_deref(),
+        args.no_config,
+        args.provider.as_deref(),
+        args.namespace.as_deref(),
+        args.bundle.map(Into::into),
+    )?)
+    .map_err(CliError::Config)?;
     match args.threads {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n.get())
@@ -28,66 +34,58 @@ pub fn run(args: &CheckArgs) -> Result<Status, CliError> {
                 threads: n.get(),
                 message: e.to_string(),
             })?
-            .install(|| check(args, config)),
-        None => check(args, config),
+            .install(|| check(args, &workspace)),
+        None => check(args, &workspace),
     }
 }
 
-/// The configuration: `--config FILE`, none with `--no-config`, else the one discovered from
-/// the working directory upward.
-fn load_config(args: &CheckArgs) -> Result<Config, CliError> {
-    if args.no_config {
-        return Ok(Config::default());
-    }
-    let path = match &args.config {
-        Some(p) => p.clone(),
-        None => {
-            let cwd = std::env::current_dir().map_err(|source| CliError::Read {
-                path: PathBuf::from("."),
-                source,
+/// The workspace options of `check` and `plan`: `--config FILE`, none with `--no-config`, else
+/// the configuration discovered from the working directory upward; the flags over it.
+pub(crate) fn options(
+    config: Option<&std::path::Path>,
+    no_config: bool,
+    provider: Option<&str>,
+    namespace: Option<&str>,
+    bundle: Option<canarylint::bundle::Grouping>,
+) -> Result<Options, CliError> {
+    let config = match (config, no_config) {
+        (_, true) => ConfigSource::None,
+        (Some(p), false) => ConfigSource::File(p.to_path_buf()),
+        (None, false) => {
+            let cwd = std::env::current_dir().map_err(|source| {
+                CliError::Input(collect::InputError {
+                    path: ".".into(),
+                    source,
+                })
             })?;
-            match Config::discover(&cwd) {
-                // Shown relative to the working directory when it is in it.
-                Some(found) => found
-                    .strip_prefix(&cwd)
-                    .map_or_else(|_| found.clone(), Path::to_path_buf),
-                None => return Ok(Config::default()),
-            }
+            ConfigSource::Discover(cwd)
         }
     };
-    Config::load(&path, &canarylint_rules::all_meta()).map_err(CliError::Config)
+    Ok(Options {
+        config,
+        provider: provider.map(str::to_string),
+        namespace: namespace.map(str::to_string),
+        bundle,
+    })
 }
 
-fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
+fn check(args: &CheckArgs, workspace: &Workspace) -> Result<Status, CliError> {
     let mut seen = Seen::default();
-    let mut inputs = input::collect(&args.paths, &mut seen);
+    let mut inputs = collect::collect(&args.paths, &mut seen);
     // A file given both to lint and as context is linted, and its objects also exist in the
     // cluster: context is read on its own.
-    let mut context = input::collect(&args.context, &mut Seen::default());
-    let input_errors: Vec<CliError> = std::mem::take(&mut inputs.errors)
+    let mut context = collect::collect(&args.context, &mut Seen::default());
+    let input_errors: Vec<collect::InputError> = std::mem::take(&mut inputs.errors)
         .into_iter()
         .chain(std::mem::take(&mut context.errors))
         .collect();
     for e in &input_errors {
-        e.report();
+        super::report_input(e);
     }
     let unreadable = !input_errors.is_empty();
 
-    let fail_on = config.fail_on.unwrap_or(Severity::Error);
-    let grouping = args
-        .bundle
-        .map(Into::into)
-        .or(config.bundle)
-        .unwrap_or_default();
-    let mut linter = Linter::new(canarylint_rules::ALL).with_config(config);
-    if let Some(provider) = &args.provider {
-        linter.settings.default_provider = provider.clone();
-        linter.settings.provider_configured = true;
-    }
-    if let Some(ns) = &args.namespace {
-        linter.settings.default_namespace = ns.clone();
-        linter.settings.namespace_assumed = false;
-    }
+    let fail_on = workspace.fail_on();
+    let mut linter = workspace.linter();
     let namespace = linter.settings.default_namespace.clone();
     // Findings carry their positions: only the formats that quote the source keep it.
     linter.retain = canarylint::Retain {
@@ -100,7 +98,7 @@ fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
             base.set_coverage(kind, canarylint::Coverage::All);
         }
     }
-    let placed = units::place(inputs, grouping);
+    let placed = units::place(inputs, workspace.grouping);
     let context = units::place_context(context);
     let run = linter.lint_inputs(
         base,
@@ -162,7 +160,7 @@ fn check(args: &CheckArgs, config: Config) -> Result<Status, CliError> {
 }
 
 /// The live cluster's objects with `--cluster` (listed once, read-only), else nothing.
-#[cfg(feature = "serve")]
+#[cfg(feature = "cluster")]
 fn cluster_inventory(
     args: &CheckArgs,
     default_namespace: &str,
@@ -177,8 +175,8 @@ fn cluster_inventory(
         .map_err(|e| CliError::Cluster(e.to_string()))?;
     let (inventory, notes) = runtime
         .block_on(async {
-            let client = canarylint_server::cluster::client_for_context(context).await?;
-            canarylint_server::cluster::list_once(&client, None, default_namespace).await
+            let client = canarylint_workspace::cluster::client_for_context(context).await?;
+            canarylint_workspace::cluster::list_once(&client, None, default_namespace).await
         })
         .map_err(CliError::Cluster)?;
     for n in notes {
@@ -191,7 +189,7 @@ fn cluster_inventory(
     Ok(inventory)
 }
 
-#[cfg(not(feature = "serve"))]
+#[cfg(not(feature = "cluster"))]
 fn cluster_inventory(_: &CheckArgs, _: &str) -> Result<canarylint::Inventory, CliError> {
     Ok(canarylint::Inventory::new())
 }

@@ -31,6 +31,11 @@ pub fn dispatch(command: Command) -> Result<Status, CliError> {
     }
 }
 
+/// Reports an input that could not be read (the others are still checked).
+pub(crate) fn report_input(e: &canarylint_workspace::InputError) {
+    eprintln!("canarylint: {e}");
+}
+
 /// The status of a command once its output is written. A reader that went away early
 /// (`canarylint rules | head`) does not change the status.
 pub(crate) fn finish(written: std::io::Result<()>, status: Status) -> Result<Status, CliError> {

@@ -3,38 +3,42 @@
 use std::io::Write;
 
 use canarylint::model::CanaryView;
-use canarylint::{Budget, Kind, Linter, Severity};
-use canarylint_plan::{plan, render_generated_yaml, render_human};
+use canarylint::{Budget, Kind, Severity};
+use canarylint_plan::plan;
+use canarylint_workspace::Workspace;
+use canarylint_workspace::collect::{self, Seen};
+use canarylint_workspace::units;
 
 use crate::args::{Format, PlanArgs};
 use crate::error::{CliError, Status};
-use crate::input::{self, Seen};
+use crate::output::plan::{render_generated_yaml, render_human};
 use crate::output::{self, human};
-use crate::units;
 
 pub fn run(args: &PlanArgs) -> Result<Status, CliError> {
+    // The same settings as `check`: the configuration's provider, selector labels and rule
+    // levels, the flags over them.
+    let workspace = Workspace::load(&super::check::options(
+        args.config.as_deref(),
+        args.no_config,
+        args.provider.as_deref(),
+        args.namespace.as_deref(),
+        args.bundle.map(Into::into),
+    )?)
+    .map_err(CliError::Config)?;
     let mut seen = Seen::default();
-    let mut inputs = input::collect(&args.paths, &mut seen);
+    let mut inputs = collect::collect(&args.paths, &mut seen);
     // A file given both to lint and as context is linted, and its objects also exist in the
     // cluster: context is read on its own.
-    let mut context = input::collect(&args.context, &mut Seen::default());
+    let mut context = collect::collect(&args.context, &mut Seen::default());
     for e in inputs.errors.iter().chain(&context.errors) {
-        e.report();
+        super::report_input(e);
     }
     let unreadable = !inputs.errors.is_empty() || !context.errors.is_empty();
     inputs.errors.clear();
     context.errors.clear();
-    let mut linter = Linter::new(canarylint_rules::ALL);
-    if let Some(provider) = &args.provider {
-        linter.settings.default_provider = provider.clone();
-        linter.settings.provider_configured = true;
-    }
-    if let Some(ns) = &args.namespace {
-        linter.settings.default_namespace = ns.clone();
-        linter.settings.namespace_assumed = false;
-    }
+    let linter = workspace.linter();
     let default_ns = linter.settings.default_namespace.clone();
-    let placed = units::place(inputs, args.bundle.map(Into::into).unwrap_or_default());
+    let placed = units::place(inputs, workspace.grouping);
     let run = linter.lint_inputs(
         canarylint::Inventory::new(),
         placed.inputs,

@@ -482,7 +482,7 @@ impl Inner {
             let (el, ec) = linted.source.lsp_position(entry.key_span.end, utf16);
             let text = format!(
                 "**What Flagger will do** (`canarylint plan`)\n\n{}",
-                canarylint_plan::summary(&plan)
+                crate::output::plan::summary(&plan)
             );
             return Some(Hover {
                 contents: HoverContents::Markup(MarkupContent {

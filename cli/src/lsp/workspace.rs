@@ -1,4 +1,7 @@
-//! The files of the workspace folders: read at start, bounded, kept as inventory objects.
+//! The files of the workspace folders: found by the workspace layer's collector (the same
+//! walk as `canarylint check`: `.gitignore`, hidden entries, plus kustomizations), read within
+//! bounds, kept as inventory objects; where each lands (bundles, kustomize patches,
+//! namespaces); and the linter of a document, from the same settings as every door.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -6,51 +9,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use canarylint::bundle::{Grouping, Layout, UnitKey, normalize};
-use canarylint::config::Config;
-use canarylint::kustomize::{Kustomization, is_kustomization_file};
+use canarylint::kustomize::Kustomization;
 use canarylint::model::Object;
-use canarylint::{
-    Broken, Budget, Bundle, Inventory, Kind, Linter, ParsedFile, SourceFile, Unit, read,
-};
+use canarylint::{Broken, Bundle, Inventory, Kind, Linter, ParsedFile, Unit};
+use canarylint_workspace::collect::walk_folders;
+use canarylint_workspace::{ConfigSource, Options, Workspace};
 use rayon::prelude::*;
-use walkdir::WalkDir;
 
-use crate::input::has_manifest_extension;
-
-/// How much of a workspace is read.
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    pub max_files: usize,
-    pub max_bytes: u64,
-    /// Larger files are passed over: generated bundles, not manifests someone edits.
-    pub max_file_bytes: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_files: 10_000,
-            max_bytes: 50 * 1024 * 1024,
-            max_file_bytes: 4 * 1024 * 1024,
-        }
-    }
-}
-
-/// Folders never read: build output and dependencies (hidden folders are skipped too).
-const SKIPPED_DIRS: &[&str] = &["target", "node_modules"];
-
-/// A file of the workspace that holds objects rules look up, or a kustomization.
-#[derive(Debug)]
-pub struct DiskFile {
-    pub source: Arc<SourceFile>,
-    /// Read with the namespace `default`, assumed, for objects that name none: the inventory
-    /// places them once it knows their kustomization and the configuration.
-    pub objects: Arc<Vec<Object>>,
-    /// Documents that did not parse.
-    pub broken: Arc<Vec<Broken>>,
-    /// The file is a kustomization: what it lists.
-    pub kustomization: Option<Arc<Kustomization>>,
-}
+pub use canarylint_workspace::collect::Limits;
+pub use canarylint_workspace::files::{DiskFile, is_kustomization, is_workspace_file};
+pub use canarylint_workspace::settings::is_config;
 
 /// What reading the workspace found.
 #[derive(Debug, Default)]
@@ -69,32 +37,9 @@ pub fn name_of(path: &Path) -> String {
 
 /// Reads the manifests under the roots, within the limits. Stops early when `cancel` is set.
 pub fn index(roots: &[PathBuf], limits: Limits, cancel: &AtomicBool) -> Index {
-    let mut paths = Vec::new();
-    let mut bytes = 0u64;
-    let mut truncated = false;
-    'roots: for root in roots {
-        let walk = WalkDir::new(root)
-            .follow_links(false)
-            .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !skipped(e));
-        for entry in walk.flatten() {
-            if cancel.load(Ordering::Relaxed) {
-                return Index::default();
-            }
-            if !entry.file_type().is_file() || !is_workspace_file(entry.path()) {
-                continue;
-            }
-            let Ok(meta) = entry.metadata() else { continue };
-            if meta.len() > limits.max_file_bytes {
-                continue;
-            }
-            if paths.len() >= limits.max_files || bytes + meta.len() > limits.max_bytes {
-                truncated = true;
-                break 'roots;
-            }
-            bytes += meta.len();
-            paths.push(entry.into_path());
-        }
+    let (paths, truncated) = walk_folders(roots, limits, is_workspace_file, cancel);
+    if cancel.load(Ordering::Relaxed) {
+        return Index::default();
     }
     let read = paths.len();
     let files = paths
@@ -114,50 +59,10 @@ pub fn index(roots: &[PathBuf], limits: Limits, cancel: &AtomicBool) -> Index {
     }
 }
 
-fn skipped(entry: &walkdir::DirEntry) -> bool {
-    let Some(name) = entry.file_name().to_str() else {
-        return false;
-    };
-    if name.starts_with('.') {
-        return true;
-    }
-    entry.file_type().is_dir() && SKIPPED_DIRS.contains(&name)
-}
-
-/// Whether a file is read into the workspace: a manifest, or a kustomization.
-pub fn is_workspace_file(path: &Path) -> bool {
-    has_manifest_extension(path) || is_kustomization(path)
-}
-
-/// Whether a file is a kustomization.
-pub fn is_kustomization(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(is_kustomization_file)
-}
-
 /// Reads one file; `None` when it cannot be read, or holds no object rules look up and is no
 /// kustomization.
 pub fn read_file(path: &Path, limits: Limits) -> Option<DiskFile> {
-    let meta = std::fs::metadata(path).ok()?;
-    if !meta.is_file() || meta.len() > limits.max_file_bytes {
-        return None;
-    }
-    let text = String::from_utf8(std::fs::read(path).ok()?).ok()?;
-    let kustomization = is_kustomization(path)
-        .then(|| canarylint::kustomize::parse(&text).ok())
-        .flatten()
-        .map(Arc::new);
-    let source = Arc::new(SourceFile::new(name_of(path), text));
-    let parsed = read(source.clone(), &Budget::GENEROUS);
-    let objects = objects_of(&parsed, &default_namespace());
-    let broken = Inventory::broken_of(&parsed, &default_namespace(), true);
-    (!objects.is_empty() || !broken.is_empty() || kustomization.is_some()).then(|| DiskFile {
-        source,
-        objects: Arc::new(objects),
-        broken: Arc::new(broken),
-        kustomization,
-    })
+    canarylint_workspace::files::read_objects(path, limits.max_file_bytes, &default_namespace())
 }
 
 /// The namespace of objects that set none.
@@ -277,39 +182,32 @@ pub fn has_objects(parsed: &ParsedFile) -> bool {
 }
 
 /// The linter for a document: the `.canarylint.yaml` found from its folder (or the first
-/// workspace folder) upward. A configuration that does not load is reported and left out.
+/// workspace folder) upward, as `check` run there would find it. A configuration that does
+/// not load is reported and left out.
 pub fn linter_for(path: Option<&Path>, roots: &[PathBuf]) -> (Linter, Option<String>) {
     let dir = path
         .and_then(Path::parent)
         .or(roots.first().map(PathBuf::as_path));
-    let found = dir.and_then(Config::discover);
-    let (config, error) = match found {
-        None => (Config::default(), None),
-        Some(p) => match Config::load(&p, &canarylint_rules::all_meta()) {
-            Ok(c) => (c, None),
-            Err(errors) => {
-                let text = errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                (
-                    Config::default(),
-                    Some(format!("configuration ignored: {text}")),
-                )
-            }
-        },
+    let options = Options {
+        config: dir.map_or(ConfigSource::None, |d| {
+            ConfigSource::Discover(d.to_path_buf())
+        }),
+        ..Options::default()
     };
-    (
-        Linter::new(canarylint_rules::ALL).with_config(config),
-        error,
-    )
-}
-
-/// Whether a file name is the configuration file.
-pub fn is_config(path: &Path) -> bool {
-    path.file_name()
-        .is_some_and(|n| n == canarylint::config::CONFIG_FILE)
+    match Workspace::load(&options) {
+        Ok(ws) => (ws.linter(), None),
+        Err(errors) => {
+            let text = errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ");
+            (
+                Workspace::default().linter(),
+                Some(format!("configuration ignored: {text}")),
+            )
+        }
+    }
 }
 
 #[cfg(test)]
@@ -317,7 +215,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn index_reads_manifests_and_skips_hidden_and_build_folders() {
+    fn index_reads_manifests_and_skips_hidden_and_ignored_folders() {
         let dir = tempfile::tempdir().unwrap();
         let gw = "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: gw\n  namespace: istio-system\nspec:\n  servers:\n    - hosts: ['*.example.com']\n";
         std::fs::create_dir_all(dir.path().join("istio")).unwrap();
@@ -327,6 +225,7 @@ mod tests {
         std::fs::write(dir.path().join(".git/gateway.yaml"), gw).unwrap();
         std::fs::write(dir.path().join("target/gateway.yaml"), gw).unwrap();
         std::fs::write(dir.path().join("notes.yaml"), "a: 1\n").unwrap();
+        std::fs::write(dir.path().join(".gitignore"), "target/\n").unwrap();
         let roots = vec![dir.path().to_path_buf()];
         let idx = index(&roots, Limits::default(), &AtomicBool::new(false));
         assert_eq!(idx.read, 2);

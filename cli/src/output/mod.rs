@@ -1,11 +1,12 @@
 //! Printing results: readable reports ([`human`]), the JSON contract ([`json`]), and the
 //! formats CI systems read: [`sarif`] (code scanning), [`github`] (workflow annotations) and
-//! [`junit`] (test reports).
+//! [`junit`] (test reports); and the plan's timeline and YAML ([`plan`]).
 
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod plan;
 pub mod sarif;
 
 use std::io::IsTerminal as _;
@@ -85,7 +86,7 @@ pub fn use_color() -> bool {
 /// forward slashes and without `./`. Standard input (`<stdin>`) and paths outside `cwd` are
 /// returned as they are (the latter with forward slashes).
 pub fn repo_path(file: &str, cwd: Option<&Path>) -> String {
-    if file == crate::input::STDIN_NAME {
+    if file == canarylint_workspace::collect::STDIN_NAME {
         return file.to_string();
     }
     let path = Path::new(file);

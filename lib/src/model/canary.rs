@@ -4,7 +4,7 @@ use super::{
     Field, PortRef, bool_field, map_field, map_list, num_field, port_field, str_field, str_list,
 };
 use crate::document::{Document, Kind};
-use crate::yaml::Node;
+use crate::tree::Node;
 
 macro_rules! getters {
     ($($(#[$m:meta])* $name:ident: $how:ident($key:literal) -> $ty:ty;)*) => {
@@ -88,8 +88,8 @@ impl<'a> CanaryView<'a> {
 }
 
 static EMPTY: Node = Node {
-    value: crate::yaml::Value::Null,
-    span: crate::yaml::Span { start: 0, end: 0 },
+    value: crate::tree::Value::Null,
+    span: crate::tree::Span { start: 0, end: 0 },
 };
 
 /// `targetRef`, `autoscalerRef`, `ingressRef`, …

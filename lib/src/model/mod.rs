@@ -9,7 +9,7 @@ mod objects;
 pub use canary::*;
 pub use objects::*;
 
-use crate::yaml::{Node, Value};
+use crate::tree::{Node, Value};
 
 /// A value read from the tree, with the node to point findings at.
 #[derive(Clone, Copy, Debug)]

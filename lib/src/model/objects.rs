@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::string_map;
 use crate::document::Kind;
 use crate::source::{LineCol, SourceFile};
-use crate::yaml::{Node, Span, Value};
+use crate::tree::{Node, Span, Value};
 
 /// Where something is in a file, ready to show without the file's text.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,3 +1,4 @@
+use canarylint::model::CanaryView;
 use canarylint::{Applicability, At, Cx, Edit, Fix, Node, Rule, Span, declare_rule};
 
 declare_rule! {
@@ -100,11 +101,12 @@ declare_rule! {
     since: "0.1.0",
     fix: Sometimes,
     inputs: [],
+    kinds: [Canary],
 }
 
 impl Rule for AlertWithoutSeverity {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(analysis) = cx.canary().and_then(|c| c.analysis()) else {
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
+        let Some(analysis) = canary.analysis() else {
             return;
         };
         for alert in analysis.alerts() {

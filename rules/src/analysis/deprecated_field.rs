@@ -2,6 +2,7 @@ use canarylint::{Applicability, At, Cx, Edit, Fix, Rule, Span, declare_rule};
 
 use super::SUCCESS_RATE;
 use crate::helpers::num;
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -102,11 +103,12 @@ declare_rule! {
     since: "0.1.0",
     fix: Sometimes,
     inputs: [],
+    kinds: [Canary],
 }
 
 impl Rule for DeprecatedField {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(analysis) = cx.canary().and_then(|c| c.analysis()) else {
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
+        let Some(analysis) = canary.analysis() else {
             return;
         };
         for m in analysis.metrics() {

@@ -2,6 +2,7 @@ use canarylint::{At, Cx, Rule, declare_rule};
 
 use super::effective_interval;
 use crate::helpers::{format_seconds, go_duration};
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -95,11 +96,12 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [],
+    kinds: [Canary],
 }
 
 impl Rule for HookTimeoutExceedsInterval {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(analysis) = cx.canary().and_then(|c| c.analysis()) else {
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
+        let Some(analysis) = canary.analysis() else {
             return;
         };
         let interval = effective_interval(&analysis);

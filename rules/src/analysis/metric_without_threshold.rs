@@ -2,6 +2,7 @@ use canarylint::model::num_field;
 use canarylint::{At, Cx, Rule, Severity, declare_rule};
 
 use super::{DURATION, SUCCESS_RATE, has_own_query};
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -98,11 +99,12 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [],
+    kinds: [Canary],
 }
 
 impl Rule for MetricWithoutThreshold {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(analysis) = cx.canary().and_then(|c| c.analysis()) else {
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
+        let Some(analysis) = canary.analysis() else {
             return;
         };
         for m in analysis.metrics() {

@@ -4,6 +4,7 @@ use canarylint::{At, Cx, Router, Rule, Severity, declare_rule};
 
 use super::is_builtin;
 use crate::helpers::num;
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -105,11 +106,11 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [],
+    kinds: [Canary],
 }
 
 impl Rule for NoTrafficForMetrics {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         if canary.skip_analysis().is_some_and(|s| s.value) {
             return;
         }

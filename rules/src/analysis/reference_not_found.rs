@@ -3,6 +3,7 @@ use canarylint::suggest::did_you_mean;
 use canarylint::{At, Cx, Kind, Lookup, Rule, declare_rule};
 
 use crate::routing::unresolved_reference;
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -117,11 +118,12 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [MetricTemplate, AlertProvider],
+    kinds: [Canary],
 }
 
 impl Rule for ReferenceNotFound {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(analysis) = cx.canary().and_then(|c| c.analysis()) else {
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
+        let Some(analysis) = canary.analysis() else {
             return;
         };
         for m in analysis.metrics() {

@@ -1,6 +1,7 @@
 use canarylint::{Applicability, At, Cx, Edit, Fix, Rule, declare_rule};
 
 use crate::helpers::num;
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -71,15 +72,12 @@ declare_rule! {
     since: "0.1.0",
     fix: Always,
     inputs: [],
+    kinds: [Canary],
 }
 
 impl Rule for ThresholdDefaulted {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(threshold) = cx
-            .canary()
-            .and_then(|c| c.analysis())
-            .and_then(|a| a.threshold())
-        else {
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
+        let Some(threshold) = canary.analysis().and_then(|a| a.threshold()) else {
             return;
         };
         if threshold.value > 0.0 {

@@ -2,6 +2,7 @@ use canarylint::suggest::did_you_mean;
 use canarylint::{Applicability, At, Cx, Edit, Fix, Rule, declare_rule};
 
 use super::{BUILTIN_METRICS, has_own_query, is_builtin};
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -101,11 +102,12 @@ declare_rule! {
     since: "0.1.0",
     fix: Sometimes,
     inputs: [],
+    kinds: [Canary],
 }
 
 impl Rule for UnknownBuiltinMetric {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(analysis) = cx.canary().and_then(|c| c.analysis()) else {
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
+        let Some(analysis) = canary.analysis() else {
             return;
         };
         for m in analysis.metrics() {

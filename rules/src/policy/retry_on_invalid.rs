@@ -3,6 +3,7 @@ use canarylint::suggest::did_you_mean;
 use canarylint::{Applicability, At, Cx, Edit, Fix, Rule, Severity, Span, declare_rule};
 
 use crate::helpers::go_duration;
+use canarylint::model::CanaryView;
 
 /// The retry conditions istiod accepts (pkg/config/validation `supportedRetryOnPolicies`):
 /// Envoy's `x-envoy-retry-on` and `x-envoy-retry-grpc-on` values.
@@ -120,12 +121,12 @@ declare_rule! {
     since: "0.1.0",
     fix: Sometimes,
     inputs: [],
+    kinds: [Canary],
     provider_specific: true,
 }
 
 impl Rule for RetryOnInvalid {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(provider) = cx.provider() else {
             return;
         };

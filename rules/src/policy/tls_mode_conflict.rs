@@ -2,6 +2,7 @@ use canarylint::model::{Object, str_field};
 use canarylint::{At, Cx, Kind, Rule, declare_rule};
 
 use crate::routing::unresolved_reference;
+use canarylint::model::CanaryView;
 
 /// Istio's root namespace (meshConfig.rootNamespace): its selector-less PeerAuthentication is
 /// the mesh-wide policy.
@@ -110,6 +111,8 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [PeerAuthentication],
+    kinds: [Canary],
+    providers: [Istio],
     provider_specific: true,
 }
 
@@ -125,11 +128,7 @@ fn namespace_mode<'a>(cx: &Cx<'a, '_>, ns: &str) -> Option<(String, &'a Object)>
 }
 
 impl Rule for TlsModeConflict {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
-        if !cx.provider().is_some_and(|p| p.is_istio()) {
-            return;
-        }
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(policy) = canary.service().and_then(|s| s.traffic_policy()) else {
             return;
         };

@@ -1,3 +1,4 @@
+use canarylint::model::CanaryView;
 use canarylint::{At, Cx, Node, Rule, declare_rule};
 
 declare_rule! {
@@ -75,15 +76,13 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [],
+    kinds: [Canary],
+    providers: [Istio],
     provider_specific: true,
 }
 
 impl Rule for DelegationWithHosts {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
-        if !cx.provider().is_some_and(|p| p.is_istio()) {
-            return;
-        }
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(service) = canary.service() else {
             return;
         };

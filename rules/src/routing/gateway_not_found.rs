@@ -3,6 +3,7 @@ use canarylint::suggest::did_you_mean;
 use canarylint::{At, Cx, Kind, Lookup, Rule, Severity, declare_rule};
 
 use super::{GatewayRef, NameForm, resolve_gateways, unresolved_reference};
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -125,15 +126,13 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [IstioGateway, GatewayApiGateway],
+    kinds: [Canary],
+    providers: [Istio],
     provider_specific: true,
 }
 
 impl Rule for GatewayNotFound {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
-        if !cx.provider().is_some_and(|p| p.is_istio()) {
-            return;
-        }
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(service) = canary.service() else {
             return;
         };

@@ -2,6 +2,7 @@ use canarylint::suggest::did_you_mean;
 use canarylint::{At, Cx, Kind, Lookup, Rule, declare_rule};
 
 use super::{gateway_parent, unresolved_reference};
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -108,15 +109,13 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [GatewayApiGateway],
+    kinds: [Canary],
+    providers: [GatewayApi],
     provider_specific: true,
 }
 
 impl Rule for GatewayRefNotFound {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
-        if !cx.provider().is_some_and(|p| p.is_gateway_api()) {
-            return;
-        }
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(service) = canary.service() else {
             return;
         };

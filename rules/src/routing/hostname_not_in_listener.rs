@@ -3,6 +3,7 @@ use canarylint::{At, Cx, Kind, Rule, declare_rule};
 
 use super::{gateway_parent, offered_hosts};
 use crate::helpers::hosts_overlap;
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -116,15 +117,13 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [GatewayApiGateway],
+    kinds: [Canary],
+    providers: [GatewayApi],
     provider_specific: true,
 }
 
 impl Rule for HostnameNotInListener {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
-        if !cx.provider().is_some_and(|p| p.is_gateway_api()) {
-            return;
-        }
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(service) = canary.service() else {
             return;
         };

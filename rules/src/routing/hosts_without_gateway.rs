@@ -1,6 +1,7 @@
 use canarylint::{At, Cx, Rule, declare_rule};
 
 use super::is_cluster_internal;
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -79,15 +80,13 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [],
+    kinds: [Canary],
+    providers: [Istio],
     provider_specific: true,
 }
 
 impl Rule for HostsWithoutGateway {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
-        if !cx.provider().is_some_and(|p| p.is_istio()) {
-            return;
-        }
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(service) = canary.service() else {
             return;
         };

@@ -1,3 +1,4 @@
+use canarylint::model::CanaryView;
 use canarylint::{At, Cx, Rule, declare_rule};
 
 declare_rule! {
@@ -78,6 +79,8 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [],
+    kinds: [Canary],
+    providers: [Istio, GatewayApi],
     provider_specific: true,
 }
 
@@ -148,14 +151,7 @@ pub fn host_problem(host: &str) -> Option<(String, String)> {
 const UPPER_CASE: &str = "has upper-case letters: istiod compares hosts byte for byte, so it never binds to a lower-case Gateway host";
 
 impl Rule for InvalidHost {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
-        if !cx
-            .provider()
-            .is_some_and(|p| p.is_istio() || p.is_gateway_api())
-        {
-            return;
-        }
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(service) = canary.service() else {
             return;
         };

@@ -1,3 +1,4 @@
+use canarylint::model::CanaryView;
 use canarylint::{Applicability, At, Cx, Edit, Fix, Rule, Span, declare_rule};
 
 declare_rule! {
@@ -74,15 +75,13 @@ declare_rule! {
     since: "0.1.0",
     fix: Always,
     inputs: [],
+    kinds: [Canary],
+    providers: [Istio],
     provider_specific: true,
 }
 
 impl Rule for MeshGatewayOmitted {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
-        if !cx.provider().is_some_and(|p| p.is_istio()) {
-            return;
-        }
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(service) = canary.service() else {
             return;
         };

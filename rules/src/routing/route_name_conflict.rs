@@ -1,3 +1,4 @@
+use canarylint::model::CanaryView;
 use canarylint::{At, Cx, Kind, Lookup, Router, Rule, declare_rule};
 
 declare_rule! {
@@ -87,12 +88,13 @@ declare_rule! {
     since: "0.2.0",
     fix: None,
     inputs: [VirtualService, HttpRoute],
+    kinds: [Canary],
+    providers: [Istio, GatewayApi],
     provider_specific: true,
 }
 
 impl Rule for RouteNameConflict {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(router) = cx.provider().map(|p| p.router()) else {
             return;
         };

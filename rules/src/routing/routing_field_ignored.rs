@@ -1,3 +1,4 @@
+use canarylint::model::CanaryView;
 use canarylint::{At, Cx, Rule, Severity, declare_rule};
 
 declare_rule! {
@@ -84,12 +85,12 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [],
+    kinds: [Canary],
     provider_specific: true,
 }
 
 impl Rule for RoutingFieldIgnored {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(provider) = cx.provider().cloned() else {
             return;
         };

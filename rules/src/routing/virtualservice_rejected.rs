@@ -3,6 +3,7 @@ use canarylint::{At, Cx, Node, Rule, declare_rule};
 use super::applies_to_mesh;
 use super::invalid_host::host_problem;
 use crate::helpers::hosts_overlap;
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -87,15 +88,13 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [],
+    kinds: [Canary],
+    providers: [Istio],
     provider_specific: true,
 }
 
 impl Rule for VirtualserviceRejected {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
-        if !cx.provider().is_some_and(|p| p.is_istio()) {
-            return;
-        }
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(service) = canary.service() else {
             return;
         };

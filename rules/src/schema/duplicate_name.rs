@@ -1,3 +1,4 @@
+use canarylint::model::CanaryView;
 use canarylint::model::{Field, str_field};
 use canarylint::{At, Cx, Node, Rule, declare_rule};
 
@@ -101,11 +102,12 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [],
+    kinds: [Canary],
 }
 
 impl Rule for DuplicateName {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(analysis) = cx.canary().and_then(|c| c.analysis()) else {
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
+        let Some(analysis) = canary.analysis() else {
             return;
         };
         let lists: [(&str, &str, Vec<&Node>); 3] = [

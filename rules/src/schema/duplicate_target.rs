@@ -1,3 +1,4 @@
+use canarylint::model::CanaryView;
 use canarylint::{At, Cx, Kind, Rule, declare_rule};
 
 declare_rule! {
@@ -92,11 +93,11 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [Canary],
+    kinds: [Canary],
 }
 
 impl Rule for DuplicateTarget {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(me) = canary.name() else { return };
         let Some(target) = canary.target_ref() else {
             return;

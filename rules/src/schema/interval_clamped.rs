@@ -1,6 +1,7 @@
 use canarylint::{Applicability, At, Cx, Edit, Fix, Rule, declare_rule};
 
 use crate::helpers::{go_duration, matches_crd_duration};
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -71,11 +72,11 @@ declare_rule! {
     since: "0.1.0",
     fix: Always,
     inputs: [],
+    kinds: [Canary],
 }
 
 impl Rule for IntervalClamped {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(interval) = canary.analysis().and_then(|a| a.interval()) else {
             return;
         };

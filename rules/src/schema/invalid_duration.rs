@@ -2,6 +2,7 @@ use canarylint::model::Field;
 use canarylint::{At, Cx, Rule, declare_rule};
 
 use crate::helpers::{go_duration, matches_crd_duration};
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -73,13 +74,11 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [],
+    kinds: [Canary],
 }
 
 impl Rule for InvalidDuration {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else {
-            return;
-        };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         if let Some(a) = canary.analysis() {
             if let Some(i) = a.interval() {
                 check(

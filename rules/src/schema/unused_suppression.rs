@@ -1,4 +1,5 @@
-use canarylint::{Rule, declare_rule};
+use canarylint::suppress::{IGNORE_ANNOTATION, IGNORE_COMMENT};
+use canarylint::{Rule, SuppressionCx, Unused, declare_rule};
 
 declare_rule! {
     /// ### What it does
@@ -70,11 +71,38 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [],
+    about_suppressions: true,
 }
 
-// The engine reports on this rule's behalf: suppression usage is only known once every other
-// rule has run.
-impl Rule for UnusedSuppression {}
+// Suppression usage is only known once every other rule has run: the engine records it and
+// hands this rule each suppression that silenced nothing.
+impl Rule for UnusedSuppression {
+    fn check_suppression(&self, cx: &mut SuppressionCx<'_, '_>, unused: &Unused<'_>) {
+        match *unused {
+            Unused::Comment { codes, line } => {
+                cx.report(format!(
+                    "`# {IGNORE_COMMENT} {}` silences nothing on line {line}",
+                    codes.join(", ")
+                ))
+                .help("remove the comment, or move it to the line of the finding");
+            }
+            Unused::Annotation { codes } => {
+                cx.report(format!(
+                    "`{IGNORE_ANNOTATION}` lists {}, which silence nothing on this object",
+                    codes.join(", ")
+                ))
+                .help("remove them from the annotation, or fix the finding they were meant for");
+            }
+            Unused::ConfigEntry { resource, rules } => {
+                cx.report(format!(
+                    "ignore entry `{resource}` ({}) silences nothing in this run",
+                    rules.join(", ")
+                ))
+                .help("remove the entry, or correct its resource pattern");
+            }
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,3 +1,4 @@
+use canarylint::model::CanaryView;
 use canarylint::{At, Cx, Rule, declare_rule};
 
 declare_rule! {
@@ -67,13 +68,13 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [],
+    kinds: [Canary],
 }
 
 impl Rule for AnalysisStrategy {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(a) = canary.analysis() else { return };
-        let mut present: Vec<&canarylint::yaml::Entry> =
+        let mut present: Vec<&canarylint::tree::Entry> =
             ["iterations", "stepWeight", "stepWeights"]
                 .iter()
                 .filter_map(|k| a.node.entry(k))

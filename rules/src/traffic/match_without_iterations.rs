@@ -1,3 +1,4 @@
+use canarylint::model::CanaryView;
 use canarylint::{At, Cx, Rule, declare_rule};
 
 declare_rule! {
@@ -81,11 +82,11 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [],
+    kinds: [Canary],
 }
 
 impl Rule for MatchWithoutIterations {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(a) = canary.analysis() else { return };
         if !a.has_match() || a.iterations().is_some_and(|i| i.value > 0.0) {
             return;

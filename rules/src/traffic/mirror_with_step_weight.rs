@@ -1,4 +1,6 @@
-use canarylint::{At, Cx, Rule, Severity, declare_rule};
+use canarylint::edit::{delete_entry_lines, indent_before, is_flow, value_end};
+use canarylint::model::{AnalysisView, CanaryView};
+use canarylint::{Applicability, At, Cx, Edit, Fix, Node, Rule, Severity, Span, declare_rule};
 
 declare_rule! {
     /// ### What it does
@@ -68,6 +70,12 @@ declare_rule! {
     /// A warning on Istio: the mirror lasts one interval, then live traffic shifts as written.
     /// An error on Gateway API: the router adds the mirror filter only in Blue/Green, so the
     /// weighted analysis runs on no mirrored traffic and stalls.
+    ///
+    /// ### Fix safety
+    /// The fix replaces `stepWeight` (or `stepWeights`) and `maxWeight` with as many
+    /// `iterations` as there were steps: the Canary becomes Blue/Green with mirroring, and live
+    /// traffic moves to the canary in one step at promotion instead of by weights. That changes
+    /// the rollout, so the fix is marked unsafe: apply it when mirroring is what you wanted.
     pub struct MirrorWithStepWeight;
     code: "CL202",
     slug: "mirror-with-step-weight",
@@ -76,12 +84,12 @@ declare_rule! {
     since: "0.1.0",
     fix: Sometimes,
     inputs: [],
+    kinds: [Canary],
     provider_specific: true,
 }
 
 impl Rule for MirrorWithStepWeight {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(a) = canary.analysis() else { return };
         let Some(mirror) = a.mirror().filter(|m| m.value) else {
             return;
@@ -118,10 +126,55 @@ impl Rule for MirrorWithStepWeight {
                 Severity::Warning,
             )
         };
-        cx.report(At::Key(mirror.node), message)
+        let fix = iterations_fix(cx.file.source.text.as_ref(), a);
+        let report = cx.report(At::Key(mirror.node), message)
             .severity(severity)
             .help(format!("to mirror during the whole analysis, replace {weights} (and maxWeight) with `iterations: {}`", steps as i64));
+        if let Some(fix) = fix {
+            report.fix(fix);
+        }
     }
+}
+
+/// Replaces `stepWeight`/`stepWeights` (and `maxWeight`) with `iterations: n`, which mirrors
+/// during the whole analysis: n is the number of weight steps there were. Block style only.
+fn iterations_fix(text: &str, a: AnalysisView<'_>) -> Option<Fix> {
+    let analysis = a.node;
+    if is_flow(text, analysis) || analysis.get("iterations").is_some() {
+        return None;
+    }
+    let (entry, n) = if let Some(e) = analysis.entry("stepWeight") {
+        let step = e.value.as_f64().filter(|s| *s > 0.0)?;
+        let max = analysis
+            .get("maxWeight")
+            .and_then(Node::as_f64)
+            .unwrap_or(100.0);
+        (e, (max / step).ceil().max(1.0))
+    } else {
+        let e = analysis.entry("stepWeights")?;
+        (e, e.value.items().len().max(1) as f64)
+    };
+    let n = n as i64;
+    indent_before(text, entry.key_span.start as usize)?;
+    let mut edits = vec![Edit {
+        span: Span::new(entry.key_span.start, value_end(text, entry)),
+        replacement: format!("iterations: {n}"),
+    }];
+    let max = analysis.entry("maxWeight");
+    if let Some(max) = max {
+        edits.push(delete_entry_lines(text, max)?);
+    }
+    edits.sort_by_key(|e| e.span.start);
+    let replaced = if max.is_some() {
+        format!("{} and maxWeight", entry.key)
+    } else {
+        entry.key.to_string()
+    };
+    Some(Fix {
+        title: format!("replace {replaced} with `iterations: {n}`"),
+        edits,
+        applicability: Applicability::Unsafe,
+    })
 }
 
 #[cfg(test)]

@@ -1,3 +1,4 @@
+use canarylint::model::CanaryView;
 use canarylint::model::Strategy;
 use canarylint::{At, Cx, Node, Rule, Severity, declare_rule};
 
@@ -83,11 +84,11 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [],
+    kinds: [Canary],
 }
 
 impl Rule for SessionAffinityMisuse {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(a) = canary.analysis() else { return };
         let Some(sa) = a.session_affinity() else {
             return;

@@ -1,6 +1,7 @@
 use canarylint::{At, Cx, Rule, declare_rule};
 
 use crate::helpers::num;
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -69,11 +70,11 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [],
+    kinds: [Canary],
 }
 
 impl Rule for StepWeightsNotIncreasing {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(a) = canary.analysis() else { return };
         if super::weights_unused(cx) {
             return;

@@ -2,6 +2,7 @@ use canarylint::suggest::did_you_mean;
 use canarylint::{At, Cx, Kind, Lookup, Rule, Severity, declare_rule};
 
 use crate::routing::unresolved_reference;
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -116,11 +117,11 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [HorizontalPodAutoscaler, ScaledObject],
+    kinds: [Canary],
 }
 
 impl Rule for AutoscalerMismatch {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(scaler) = canary.autoscaler_ref() else {
             return;
         };

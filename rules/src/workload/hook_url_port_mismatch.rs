@@ -2,6 +2,7 @@ use canarylint::model::Field;
 use canarylint::{At, Cx, Rule, declare_rule};
 
 use crate::helpers::num;
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -88,6 +89,7 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [Deployment, DaemonSet],
+    kinds: [Canary],
 }
 
 /// `(host, port)` of every URL or `host:port` token in a text.
@@ -146,8 +148,7 @@ fn is_own_service(host: &str, name: &str, namespace: &str) -> bool {
 }
 
 impl Rule for HookUrlPortMismatch {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(service) = canary.service() else {
             return;
         };

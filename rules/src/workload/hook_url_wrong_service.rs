@@ -1,3 +1,4 @@
+use canarylint::model::CanaryView;
 use canarylint::{At, Cx, Kind, Rule, declare_rule};
 
 use super::hook_url_port_mismatch::addresses;
@@ -89,11 +90,11 @@ declare_rule! {
     since: "0.2.0",
     fix: None,
     inputs: [Service],
+    kinds: [Canary],
 }
 
 impl Rule for HookUrlWrongService {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         if canary.service().is_none() {
             return;
         }

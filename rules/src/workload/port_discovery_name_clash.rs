@@ -1,3 +1,4 @@
+use canarylint::model::CanaryView;
 use canarylint::model::{PortRef, WorkloadInfo};
 use canarylint::{At, Cx, Rule, declare_rule};
 
@@ -125,6 +126,7 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [Deployment, DaemonSet],
+    kinds: [Canary],
 }
 
 /// A port Flagger discovers: `(name, port, container)`.
@@ -161,8 +163,7 @@ pub fn discovered_ports(
 }
 
 impl Rule for PortDiscoveryNameClash {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(service) = canary.service() else {
             return;
         };

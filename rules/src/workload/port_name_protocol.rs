@@ -1,3 +1,4 @@
+use canarylint::model::CanaryView;
 use canarylint::{At, Cx, Rule, declare_rule};
 
 declare_rule! {
@@ -80,6 +81,8 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [],
+    kinds: [Canary],
+    providers: [Istio],
     provider_specific: true,
 }
 
@@ -105,11 +108,7 @@ pub fn has_protocol_prefix(name: &str) -> bool {
 }
 
 impl Rule for PortNameProtocol {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
-        if !cx.provider().is_some_and(|p| p.is_istio()) {
-            return;
-        }
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(service) = canary.service() else {
             return;
         };

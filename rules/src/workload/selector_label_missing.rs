@@ -1,3 +1,4 @@
+use canarylint::model::CanaryView;
 use canarylint::{At, Cx, Rule, declare_rule};
 
 declare_rule! {
@@ -115,11 +116,11 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [Deployment, DaemonSet],
+    kinds: [Canary],
 }
 
 impl Rule for SelectorLabelMissing {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(workload) = super::found_workload(cx, &canary) else {
             return;
         };

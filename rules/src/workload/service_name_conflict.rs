@@ -2,6 +2,7 @@ use canarylint::model::{Object, ServiceInfo, WorkloadInfo};
 use canarylint::{At, Cx, Kind, Rule, declare_rule};
 
 use crate::helpers::num;
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -108,6 +109,7 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [Service, Deployment, DaemonSet],
+    kinds: [Canary],
 }
 
 fn owned_by_flagger(s: &ServiceInfo) -> bool {
@@ -120,8 +122,7 @@ fn selects(selector: &[(String, String)], pods: &WorkloadInfo) -> bool {
 }
 
 impl Rule for ServiceNameConflict {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(service) = canary.service() else {
             return;
         };

@@ -1,3 +1,4 @@
+use canarylint::model::CanaryView;
 use canarylint::{At, Cx, Rule, declare_rule};
 
 declare_rule! {
@@ -70,11 +71,11 @@ declare_rule! {
     since: "0.1.0",
     fix: Always,
     inputs: [],
+    kinds: [Canary],
 }
 
 impl Rule for TargetApiVersion {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(t) = canary.target_ref() else { return };
         let (Some(kind), Some(api)) = (t.kind(), t.api_version()) else {
             return;

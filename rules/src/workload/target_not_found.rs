@@ -2,6 +2,7 @@ use canarylint::suggest::did_you_mean;
 use canarylint::{At, Cx, Lookup, Rule, declare_rule};
 
 use crate::routing::unresolved_reference;
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -112,11 +113,11 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [Deployment, DaemonSet, KnativeService],
+    kinds: [Canary],
 }
 
 impl Rule for TargetNotFound {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(t) = canary.target_ref() else { return };
         let Some((kind, name, lookup)) = super::target(cx, &canary) else {
             return;

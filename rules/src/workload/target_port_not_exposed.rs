@@ -2,6 +2,7 @@ use canarylint::model::PortRef;
 use canarylint::{At, Cx, Rule, declare_rule};
 
 use crate::helpers::num;
+use canarylint::model::CanaryView;
 
 declare_rule! {
     /// ### What it does
@@ -121,11 +122,11 @@ declare_rule! {
     since: "0.1.0",
     fix: None,
     inputs: [Deployment, DaemonSet],
+    kinds: [Canary],
 }
 
 impl Rule for TargetPortNotExposed {
-    fn check(&self, cx: &mut Cx<'_, '_>) {
-        let Some(canary) = cx.canary() else { return };
+    fn check_canary<'a>(&self, cx: &mut Cx<'a, '_>, canary: CanaryView<'a>) {
         let Some(service) = canary.service() else {
             return;
         };

@@ -8,7 +8,7 @@ use canarylint::bundle::{Grouping, Layout, Placement, assign};
 use canarylint::kustomize::FILE_NAMES;
 use canarylint::{Bundle, Input, Unit};
 
-use crate::input::Inputs;
+use crate::collect::Inputs;
 
 /// Inputs ready to lint.
 #[derive(Debug, Default)]
@@ -29,6 +29,11 @@ fn key(path: &Path) -> String {
 /// their directories and parents, up to a repository's root.
 pub fn discover<'a>(files: impl IntoIterator<Item = &'a Path>) -> Layout {
     let keys: Vec<String> = files.into_iter().map(key).collect();
+    discover_keys(&keys)
+}
+
+/// [`discover`] for paths already `/`-separated.
+pub fn discover_keys(keys: &[String]) -> Layout {
     canarylint::bundle::discover(
         keys.iter().map(String::as_str),
         |dir| {

@@ -1,8 +1,8 @@
 //! The plan for people: a timeline that fits 80 columns, and a one-paragraph summary.
 
-use super::duration::fmt_seconds;
-use super::{MetricKind, NoteLevel, Plan, Stage, Step};
-use canarylint::yaml::format_number;
+use canarylint::tree::format_number;
+use canarylint_plan::duration::fmt_seconds;
+use canarylint_plan::{MetricKind, MetricPlan, NoteLevel, Plan, Stage, Step, StrategyKind};
 
 const WIDTH: usize = 80;
 const BAR: usize = 20;
@@ -116,7 +116,7 @@ fn same_kind(a: &Step, b: &Step) -> bool {
         && a.mirrored == b.mirrored
 }
 
-fn metric_text(m: &super::MetricPlan) -> String {
+fn metric_text(m: &MetricPlan) -> String {
     // The builtin checks have fixed units: a percentage and milliseconds.
     let unit = match (m.kind, m.name.as_str()) {
         (MetricKind::Builtin | MetricKind::BuiltinAndCustom, "request-success-rate") => "%",
@@ -176,7 +176,7 @@ pub fn render_human(plan: &Plan) -> String {
         &format!(
             "Timeline: one run every {}; the bar is the canary's share of {} after the run (█ routed, ▒ mirrored copy)",
             fmt_seconds(plan.interval_seconds),
-            if plan.strategy.kind == super::StrategyKind::AbTesting {
+            if plan.strategy.kind == StrategyKind::AbTesting {
                 "the requests that match analysis.match"
             } else {
                 "live traffic"
@@ -209,9 +209,7 @@ pub fn render_human(plan: &Plan) -> String {
     }
     let what = if matches!(
         plan.strategy.kind,
-        super::StrategyKind::BlueGreen
-            | super::StrategyKind::BlueGreenMirroring
-            | super::StrategyKind::AbTesting
+        StrategyKind::BlueGreen | StrategyKind::BlueGreenMirroring | StrategyKind::AbTesting
     ) {
         "what happens (k/n: iteration)"
     } else {

@@ -2,8 +2,9 @@
 
 use serde_json::Value as J;
 
-use super::Plan;
-use canarylint::yaml::{Value, resolve_plain};
+use canarylint::tree::Value;
+use canarylint::yaml::resolve_plain;
+use canarylint_plan::Plan;
 
 /// The generated objects as a YAML stream, one document per object Flagger writes, each
 /// preceded by a comment with its one-line summary. Objects that are copies of workloads we do
