@@ -178,14 +178,21 @@ def proxy(listen_port, backends_file):
         threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
 
 
-def audit(log, user):
+def audit(log, user, not_ready_from=None, not_ready_to=None):
+    """USER's requests, one a line: `verb resource code`, and `not-ready` after those received
+    between NOT_READY_FROM and NOT_READY_TO (RFC 3339 UTC, microseconds): while a restarted API
+    server is not ready yet, it already serves requests but its RBAC authorizer's informers have
+    not synced, and it forbids everything (decision forbid, empty reason) whatever the grants."""
     for line in open(log):
         e = json.loads(line)
         if e.get("user", {}).get("username") != user or e.get("stage") != "ResponseComplete":
             continue
         ref = e.get("objectRef") or {}
         what = "/".join(x for x in (ref.get("apiGroup", ""), ref.get("resource", "")) if x) or e["requestURI"].split("?")[0]
-        print(e["verb"], what, e.get("responseStatus", {}).get("code", 0))
+        fields = [e["verb"], what, e.get("responseStatus", {}).get("code", 0)]
+        if not_ready_from and not_ready_from <= e["requestReceivedTimestamp"] <= not_ready_to:
+            fields.append("not-ready")
+        print(*fields)
 
 
 def base(rendered, out_dir):
