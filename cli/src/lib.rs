@@ -64,7 +64,7 @@ where
     // The webhook runs its own runtime and returns its own status (0 after SIGTERM).
     #[cfg(feature = "serve")]
     if let Command::Serve(args) = cli.command {
-        return canarylint_server::run(args);
+        return canarylint_server::run(args.into());
     }
     match commands::dispatch(cli.command) {
         Ok(status) => status.into(),

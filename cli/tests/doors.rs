@@ -145,7 +145,7 @@ fn through_webhook(dir: &Path) -> BTreeSet<(String, Severity)> {
     let canarylint_cli::Command::Serve(args) = cli.command else {
         panic!("not serve")
     };
-    let state = canarylint_server::build_state(&args).unwrap();
+    let state = canarylint_server::build_state(&args.into()).unwrap();
     // The Canary as the API server sends it: JSON.
     let parsed = canarylint::read(
         std::sync::Arc::new(SourceFile::new("canary.yaml", CANARY)),

@@ -22,8 +22,8 @@ use canarylint::{
 use canarylint_cli::lsp::convert::{self, Encoding, Files};
 use canarylint_cli::lsp::{actions, server, workspace};
 use canarylint_server::admission::{MAX_WARNINGS, State, WARNING_MAX_CHARS};
-use canarylint_server::args::DEFAULT_BODY_LIMIT;
 use canarylint_server::inventory::SharedInventory;
+use canarylint_server::options::DEFAULT_BODY_LIMIT;
 use canarylint_server::{Policy, review};
 use canarylint_workspace::files::load_context;
 use miette::{GraphicalReportHandler, GraphicalTheme};

@@ -7,7 +7,8 @@
 //! Istio Gateways are checked against the Canaries that route through them (see [`gateways`]).
 //!
 //! The pieces:
-//! - [`args::ServeArgs`]: the flags of `canarylint serve`;
+//! - [`options::ServeOptions`]: what the webhook is started with (the CLI reads the flags of
+//!   `canarylint serve` into it);
 //! - [`run`]: runs the webhook until SIGTERM/SIGINT (what the CLI calls);
 //! - [`server::Server`]: start, addresses and graceful shutdown, for embedding and tests;
 //! - [`admission::review`]: the decision itself, a plain synchronous function;
@@ -17,15 +18,15 @@
 
 pub mod admission;
 pub mod app;
-pub mod args;
 pub mod cluster;
 pub mod gateways;
 pub mod inventory;
 pub mod metrics;
+pub mod options;
 pub mod repeats;
 pub mod server;
 pub mod tls;
 
 pub use admission::{Decision, Policy, Reviewed, State, review};
-pub use args::{Mode, ServeArgs};
+pub use options::{Mode, ServeOptions};
 pub use server::{ServeError, Server, build_state, run};

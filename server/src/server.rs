@@ -17,10 +17,10 @@ use tokio::task::JoinHandle;
 
 use crate::admission::{Policy, State};
 use crate::app::{self, App};
-use crate::args::ServeArgs;
 use crate::cluster::{self, WatchSettings};
 use crate::inventory::SharedInventory;
 use crate::metrics::Metrics;
+use crate::options::ServeOptions;
 use crate::tls::{CertFiles, RECHECK, Tls};
 use canarylint_workspace::cluster::WATCHED;
 
@@ -108,28 +108,28 @@ pub struct Server {
 impl Server {
     /// Loads everything, binds the listeners and starts serving. Returns once the listeners
     /// accept connections (readiness may still wait for the cluster inventory).
-    pub async fn start(args: ServeArgs) -> Result<Server, ServeError> {
+    pub async fn start(options: ServeOptions) -> Result<Server, ServeError> {
         // Ignored when a provider is already installed (a test, or an embedding program).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let timeout = Duration::from_secs(args.request_timeout);
+        let timeout = options.request_timeout;
         let metrics = Arc::new(Metrics::new());
 
-        let state = build_state(&args)?;
+        let state = build_state(&options)?;
         let inventory = state.inventory.clone();
-        let client = if args.no_cluster {
+        let client = if options.no_cluster {
             None
         } else {
-            let client = canarylint_workspace::cluster::client(args.kubeconfig.as_deref())
+            let client = canarylint_workspace::cluster::client(options.kubeconfig.as_deref())
                 .await
                 .map_err(ServeError::Usage)?;
             inventory.expect_cluster(WATCHED.iter().map(|w| w.kind));
             Some(client)
         };
 
-        let tls = match (&args.tls_cert, &args.tls_key, args.insecure_http) {
+        let tls = match (&options.tls_cert, &options.tls_key, options.insecure_http) {
             (_, _, true) => {
                 tracing::warn!(
-                    listen = %args.listen,
+                    listen = %options.listen,
                     "SERVING PLAIN HTTP (--insecure-http): for local trials only; the API server will not call this webhook"
                 );
                 None
@@ -165,17 +165,17 @@ impl Server {
         let mut handles = Vec::new();
         let mut servers = Vec::new();
 
-        let listener = bind(args.listen)?;
+        let listener = bind(options.listen)?;
         let addr = listener
             .local_addr()
             .map_err(|e| ServeError::Failed(e.to_string()))?;
-        let router = app::router(app.clone(), args.body_limit, timeout);
+        let router = app::router(app.clone(), options.body_limit, timeout);
         let handle = Handle::new();
         let task = match &tls {
             Some(tls) => {
                 let server =
                     axum_server::from_tcp_rustls(listener, tls.config.clone()).map_err(|e| {
-                        ServeError::Failed(format!("cannot listen on {}: {e}", args.listen))
+                        ServeError::Failed(format!("cannot listen on {}: {e}", options.listen))
                     })?;
                 spawn_server!(
                     server,
@@ -188,7 +188,7 @@ impl Server {
             }
             None => {
                 let server = axum_server::from_tcp(listener).map_err(|e| {
-                    ServeError::Failed(format!("cannot listen on {}: {e}", args.listen))
+                    ServeError::Failed(format!("cannot listen on {}: {e}", options.listen))
                 })?;
                 spawn_server!(
                     server,
@@ -202,9 +202,9 @@ impl Server {
         };
         handles.push(handle);
         servers.push(task);
-        tracing::info!(listen = %addr, tls = tls.is_some(), mode = args.mode.as_str(), "webhook listening");
+        tracing::info!(listen = %addr, tls = tls.is_some(), mode = options.mode.as_str(), "webhook listening");
 
-        let metrics_addr = match args.metrics_listen {
+        let metrics_addr = match options.metrics_listen {
             None => None,
             Some(at) => {
                 let listener = bind(at)?;
@@ -237,9 +237,12 @@ impl Server {
                 client,
                 inventory,
                 WatchSettings {
-                    namespaces: (!args.watch_namespaces.is_empty())
-                        .then(|| args.watch_namespaces.clone()),
-                    default_namespace: args.namespace.clone().unwrap_or_else(|| "default".into()),
+                    namespaces: (!options.watch_namespaces.is_empty())
+                        .then(|| options.watch_namespaces.clone()),
+                    default_namespace: options
+                        .namespace
+                        .clone()
+                        .unwrap_or_else(|| "default".into()),
                 },
                 metrics,
             ));
@@ -322,13 +325,13 @@ fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
     TcpListener::bind(addr).map_err(|e| ServeError::Failed(format!("cannot listen on {addr}: {e}")))
 }
 
-/// The review state for a set of flags: configuration, linter, the `--context` inventory
+/// The review state for a set of options: configuration, linter, the `--context` inventory
 /// (no cluster yet) and the policy. What [`Server::start`] serves with; tests and fuzzers call
 /// [`crate::admission::review`] with it directly.
-pub fn build_state(args: &ServeArgs) -> Result<State, ServeError> {
-    let linter = load_workspace(args)?.linter();
+pub fn build_state(options: &ServeOptions) -> Result<State, ServeError> {
+    let linter = load_workspace(options)?.linter();
     let seed = load_context(
-        &args.context,
+        &options.context,
         &linter.settings.default_namespace,
         linter.settings.namespace_assumed,
     )
@@ -339,7 +342,7 @@ pub fn build_state(args: &ServeArgs) -> Result<State, ServeError> {
     for (file, kustomization) in &seed.patches {
         tracing::info!(%file, %kustomization, "context file is a kustomize patch, not objects");
     }
-    if !args.context.is_empty() {
+    if !options.context.is_empty() {
         tracing::info!(
             files = seed.files,
             objects = seed_count(&seed.inventory),
@@ -351,16 +354,16 @@ pub fn build_state(args: &ServeArgs) -> Result<State, ServeError> {
         linter,
         inventory,
         Policy {
-            mode: args.mode,
-            protect_gateways: args.protect_gateways,
-            fail_closed_references: args.fail_closed_references,
+            mode: options.mode,
+            protect_gateways: options.protect_gateways,
+            fail_closed_references: options.fail_closed_references,
         },
     );
     // A review never parses more than the body it came in.
     state.budget = Budget {
         max_bytes: Budget::STRICT
             .max_bytes
-            .max(args.body_limit.saturating_mul(2)),
+            .max(options.body_limit.saturating_mul(2)),
         ..Budget::STRICT
     };
     Ok(state)
@@ -368,21 +371,21 @@ pub fn build_state(args: &ServeArgs) -> Result<State, ServeError> {
 
 /// The workspace of the webhook: `--config`, none with `--no-config`, else the
 /// `.canarylint.yaml` found from the working directory upward; the flags over it.
-fn load_workspace(args: &ServeArgs) -> Result<Workspace, ServeError> {
-    let config = if args.no_config {
+fn load_workspace(options: &ServeOptions) -> Result<Workspace, ServeError> {
+    let config = if options.no_config {
         ConfigSource::None
-    } else if let Some(p) = &args.config {
+    } else if let Some(p) = &options.config {
         ConfigSource::File(p.clone())
     } else {
         std::env::current_dir().map_or(ConfigSource::None, ConfigSource::Discover)
     };
-    let options = Options {
+    let settings = Options {
         config,
-        provider: args.provider.clone(),
-        namespace: args.namespace.clone(),
+        provider: options.provider.clone(),
+        namespace: options.namespace.clone(),
         bundle: None,
     };
-    match Workspace::load(&options) {
+    match Workspace::load(&settings) {
         Ok(ws) => {
             if let Some(path) = &ws.config_file {
                 tracing::info!(config = %path.display(), "configuration loaded");
@@ -525,7 +528,7 @@ mod logs {
 /// Runs the webhook until SIGTERM or SIGINT: builds a multi-thread tokio runtime, serves, then
 /// shuts down gracefully. Exit status 0 after a signal, 1 when serving failed, 2 on bad flags
 /// or files.
-pub fn run(args: ServeArgs) -> ExitCode {
+pub fn run(options: ServeOptions) -> ExitCode {
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -538,7 +541,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         }
     };
     let code = runtime.block_on(async move {
-        let server = match Server::start(args).await {
+        let server = match Server::start(options).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "cannot start the webhook");

@@ -164,31 +164,6 @@ async fn plaintext_http_on_the_tls_port_gets_no_answer() {
     r.server.shutdown(Duration::from_secs(5)).await.unwrap();
 }
 
-#[test]
-fn plain_http_needs_the_explicit_flag() {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct Cmd {
-        #[command(flatten)]
-        serve: canarylint_server::ServeArgs,
-    }
-    let err = Cmd::try_parse_from(["serve", "--no-cluster"])
-        .err()
-        .expect("serve without a certificate or --insecure-http is refused");
-    assert!(err.to_string().contains("--tls-cert"), "{err}");
-    assert!(
-        Cmd::try_parse_from([
-            "serve",
-            "--insecure-http",
-            "--tls-cert",
-            "c.pem",
-            "--tls-key",
-            "k.pem"
-        ])
-        .is_err()
-    );
-}
-
 /// A review whose Canary carries `depth` nested arrays in its spec.
 fn deeply_nested(depth: usize) -> Vec<u8> {
     let mut object = canary("shop", "deep", &[], &[]);

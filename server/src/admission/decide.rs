@@ -14,8 +14,8 @@ use kube::core::admission::{AdmissionResponse, Operation};
 use super::read::{WireRequest, prepare};
 use super::shape::{Line, Verdict, finding_line, respond_to};
 use super::{Reviewed, State};
-use crate::args::Mode;
 use crate::gateways;
+use crate::options::Mode;
 
 /// The empty source text of every reviewed object: its tree is read from JSON, without spans.
 pub(super) fn admission_source() -> Arc<SourceFile> {

@@ -15,8 +15,8 @@ use canarylint::{Budget, Linter, Severity};
 use kube::core::DynamicObject;
 use kube::core::admission::{AdmissionReview, Operation};
 
-use crate::args::Mode;
 use crate::inventory::SharedInventory;
+use crate::options::Mode;
 use decide::{review_canary, review_gateway};
 use read::read_review;
 use shape::respond_to;

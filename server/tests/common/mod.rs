@@ -4,24 +4,59 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use canarylint_server::ServeArgs;
-use clap::Parser;
+use canarylint_server::{Mode, ServeOptions};
 use serde_json::{Value, json};
 
-#[derive(Parser)]
-struct Cmd {
-    #[command(flatten)]
-    serve: ServeArgs,
-}
-
-/// Parses `canarylint serve` flags, as the CLI will.
-pub fn args(flags: &[&str]) -> ServeArgs {
-    let mut argv = vec!["serve".to_string()];
-    argv.extend(flags.iter().map(|s| s.to_string()));
-    match Cmd::try_parse_from(argv) {
-        Ok(c) => c.serve,
-        Err(e) => panic!("bad flags {flags:?}: {e}"),
+/// The options `canarylint serve` flags stand for. The CLI parses them with clap (its own
+/// tests cover that); the server crate has no argument parser, so its tests write the flags
+/// they mean and this reads the subset they use, refusing any other.
+pub fn args(flags: &[&str]) -> ServeOptions {
+    let mut o = ServeOptions::default();
+    let mut it = flags.iter();
+    while let Some(arg) = it.next() {
+        // `--flag=value` as well as `--flag value`, as the deploy manifests write them.
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, v)) if flag.starts_with("--") => (flag, Some(v)),
+            _ => (*arg, None),
+        };
+        let mut value = || -> &str {
+            inline
+                .or_else(|| it.next().copied())
+                .unwrap_or_else(|| panic!("{flag} needs a value: {flags:?}"))
+        };
+        match flag {
+            "--listen" => o.listen = value().parse().unwrap(),
+            "--tls-cert" => o.tls_cert = Some(value().into()),
+            "--tls-key" => o.tls_key = Some(value().into()),
+            "--insecure-http" => o.insecure_http = true,
+            "--metrics-listen" => o.metrics_listen = Some(value().parse().unwrap()),
+            "--mode" => {
+                o.mode = match value() {
+                    "deny" => Mode::Deny,
+                    "warn" => Mode::Warn,
+                    other => panic!("bad --mode {other}"),
+                }
+            }
+            "--kubeconfig" => o.kubeconfig = Some(value().into()),
+            "--no-cluster" => o.no_cluster = true,
+            "--context" => o.context.push(value().into()),
+            "--watch-namespaces" => o
+                .watch_namespaces
+                .extend(value().split(',').map(str::to_string)),
+            "--protect-gateways" => o.protect_gateways = true,
+            "--fail-closed-references" => o.fail_closed_references = true,
+            "--config" => o.config = Some(value().into()),
+            "--no-config" => o.no_config = true,
+            "--body-limit" => o.body_limit = value().parse().unwrap(),
+            "--request-timeout" => {
+                o.request_timeout = Duration::from_secs(value().parse().unwrap())
+            }
+            "--provider" => o.provider = Some(value().to_string()),
+            "--namespace" | "-n" => o.namespace = Some(value().to_string()),
+            other => panic!("not a flag of canarylint serve: {other} in {flags:?}"),
+        }
     }
+    o
 }
 
 pub fn repo() -> PathBuf {
