@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 
 use canarylint::{Finding, LintRun, ParsedFile, ResourceRef, Severity};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite, XmlString};
 
 /// What the report needs besides the run.
 #[derive(Clone, Copy, Debug)]
@@ -132,69 +133,33 @@ fn suites<'a>(run: &'a LintRun, opts: Options<'_>) -> Vec<Suite<'a>> {
 
 /// Writes the report.
 pub fn write(out: &mut impl Write, run: &LintRun, opts: Options<'_>) -> io::Result<()> {
-    let suites = suites(run, opts);
-    let tests: usize =
-        suites.iter().map(|s| s.cases.len()).sum::<usize>() + opts.input_errors.len();
-    let failures: usize = suites
-        .iter()
-        .flat_map(|s| &s.cases)
-        .filter(|c| !c.failing.is_empty())
-        .count();
-    let errors = opts.input_errors.len();
-
-    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-    writeln!(
-        out,
-        r#"<testsuites name="canarylint" tests="{tests}" failures="{failures}" errors="{errors}">"#
-    )?;
-    for suite in &suites {
-        let failures = suite.cases.iter().filter(|c| !c.failing.is_empty()).count();
-        writeln!(
-            out,
-            r#"  <testsuite name="{}" tests="{}" failures="{failures}" errors="0" skipped="0">"#,
-            attr(&suite.name),
-            suite.cases.len(),
-        )?;
+    let mut report = Report::new("canarylint");
+    for suite in suites(run, opts) {
+        let mut s = TestSuite::new(xml(&suite.name));
         for case in &suite.cases {
-            write_case(out, &suite.name, case)?;
+            s.add_test_case(test_case(&suite.name, case));
         }
-        writeln!(out, "  </testsuite>")?;
+        report.add_test_suite(s);
     }
     if !opts.input_errors.is_empty() {
-        writeln!(
-            out,
-            r#"  <testsuite name="{INPUTS_SUITE}" tests="{errors}" failures="0" errors="{errors}" skipped="0">"#
-        )?;
+        let mut s = TestSuite::new(INPUTS_SUITE);
         for e in opts.input_errors {
-            writeln!(
-                out,
-                r#"    <testcase classname="{INPUTS_SUITE}" name="{}">"#,
-                attr(e)
-            )?;
-            writeln!(
-                out,
-                r#"      <error message="{}" type="unreadable"/>"#,
-                attr(e)
-            )?;
-            writeln!(out, "    </testcase>")?;
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status.set_message(xml(e)).set_type("unreadable");
+            let mut case = TestCase::new(xml(e), status);
+            case.set_classname(INPUTS_SUITE);
+            s.add_test_case(case);
         }
-        writeln!(out, "  </testsuite>")?;
+        report.add_test_suite(s);
     }
-    writeln!(out, "</testsuites>")?;
+    report.serialize(&mut *out).map_err(io::Error::other)?;
     out.flush()
 }
 
-fn write_case(out: &mut impl Write, file: &str, case: &Case<'_>) -> io::Result<()> {
-    let open = format!(
-        r#"    <testcase classname="{}" name="{}""#,
-        attr(file),
-        attr(&case.name)
-    );
-    if case.failing.is_empty() && case.passing.is_empty() {
-        return writeln!(out, "{open}/>");
-    }
-    writeln!(out, "{open}>")?;
-    if !case.failing.is_empty() {
+fn test_case(file: &str, case: &Case<'_>) -> TestCase {
+    let status = if case.failing.is_empty() {
+        TestCaseStatus::success()
+    } else {
         let message = case
             .failing
             .iter()
@@ -207,22 +172,19 @@ fn write_case(out: &mut impl Write, file: &str, case: &Case<'_>) -> io::Result<(
                 codes.push(f.rule.code);
             }
         }
-        writeln!(
-            out,
-            r#"      <failure message="{}" type="{}">{}</failure>"#,
-            attr(&message),
-            attr(&codes.join(",")),
-            text(&details(&case.failing))
-        )?;
-    }
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        status
+            .set_message(xml(&message))
+            .set_type(codes.join(","))
+            .set_description(xml(&details(&case.failing)));
+        status
+    };
+    let mut test_case = TestCase::new(xml(&case.name), status);
+    test_case.set_classname(xml(file));
     if !case.passing.is_empty() {
-        writeln!(
-            out,
-            "      <system-out>{}</system-out>",
-            text(&details(&case.passing))
-        )?;
+        test_case.set_system_out(xml(&details(&case.passing)));
     }
-    writeln!(out, "    </testcase>")
+    test_case
 }
 
 /// Findings as readable lines: place, severity, rule and message, then help and the rule's
@@ -245,47 +207,24 @@ fn details(findings: &[&Finding]) -> String {
     s
 }
 
-/// Characters XML 1.0 cannot hold at all become U+FFFD.
-fn xml_char(c: char) -> char {
-    match c {
-        '\t' | '\n' | '\r' => c,
-        c if c < ' ' || c == '\u{fffe}' || c == '\u{ffff}' => '\u{fffd}',
-        c => c,
+/// Text as XML 1.0 can hold it. quick-junit drops ANSI escapes and control characters and
+/// quick-xml escapes markup. Its ANSI stripping drops tabs and carriage returns too, so a tab
+/// (in a quoted YAML value, say) becomes a space, keeping the words apart; U+FFFE and U+FFFF,
+/// which XML forbids but a file name may hold, become U+FFFD.
+fn xml(s: &str) -> XmlString {
+    if s.contains(['\t', '\u{fffe}', '\u{ffff}']) {
+        let s: String = s
+            .chars()
+            .map(|c| match c {
+                '\t' => ' ',
+                '\u{fffe}' | '\u{ffff}' => '\u{fffd}',
+                c => c,
+            })
+            .collect();
+        XmlString::new(s)
+    } else {
+        XmlString::new(s)
     }
-}
-
-/// Escapes element text.
-pub fn text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars().map(xml_char) {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Escapes an attribute value (double-quoted); line breaks and tabs survive as references.
-pub fn attr(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars().map(xml_char) {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -293,15 +232,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escaping() {
-        assert_eq!(
-            text("a < b && c > d\r\n"),
-            "a &lt; b &amp;&amp; c &gt; d&#13;\n"
-        );
-        assert_eq!(
-            attr("say \"hi\"\n'there'\t<&>"),
-            "say &quot;hi&quot;&#10;&apos;there&apos;&#9;&lt;&amp;&gt;"
-        );
-        assert_eq!(text("bell\u{7}"), "bell\u{fffd}");
+    fn text_xml_cannot_hold_is_dropped_or_replaced() {
+        assert_eq!(xml("bell\u{7} \u{1b}[31mred\u{1b}[0m").as_str(), "bell red");
+        assert_eq!(xml("a\u{ffff}b\u{fffe}").as_str(), "a\u{fffd}b\u{fffd}");
+        assert_eq!(xml("tab\tand\r\nline").as_str(), "tab and\nline");
     }
 }
