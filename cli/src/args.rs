@@ -456,8 +456,7 @@ mod tests {
     #[test]
     fn serve_needs_a_certificate_or_the_explicit_plain_http_flag() {
         let err = Cli::try_parse_from(["canarylint", "serve", "--no-cluster"])
-            .err()
-            .expect("serve without a certificate or --insecure-http is refused");
+            .expect_err("serve without a certificate or --insecure-http is refused");
         assert!(err.to_string().contains("--tls-cert"), "{err}");
         assert!(
             Cli::try_parse_from([
