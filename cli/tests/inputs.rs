@@ -332,6 +332,32 @@ fn bundles_of_files_directories_or_everything() {
     };
     let (code, json) = run(dir.path(), &["check", "--no-config", "app"]);
     assert_eq!((code, target(&json).as_deref()), (0, Some("CL100")));
+    // The other file's Deployment is found, not ignored: the finding says why it does not
+    // settle the question, and where it is.
+    let f = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["line"] == 11)
+        .unwrap();
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        message.contains("Deployment test/podinf could not be checked: the Deployments of namespace test read here come from files not applied with this one"),
+        "{f}"
+    );
+    assert!(!message.contains("is known"), "{f}");
+    let human = Command::cargo_bin("canarylint")
+        .unwrap()
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .args(["check", "--no-config", "app"])
+        .output()
+        .unwrap();
+    let human = String::from_utf8(human.stdout).unwrap();
+    assert!(
+        human.contains("a Deployment of namespace test, in a file not applied with this one (app/deployment.yaml:4:9)"),
+        "{human}"
+    );
     for unit in ["directory", "all"] {
         let (code, json) = run(
             dir.path(),

@@ -216,16 +216,44 @@ pub fn report(cx: &mut Cx<'_, '_>, at: At<'_>, kind: Kind, namespace: &str, name
             .as_rule(meta);
         }
         Unresolved::NotCovered => {
-            cx.report(
-                at,
-                format!(
-                    "{what} {namespace}/{name} could not be checked: no {what} of namespace {namespace} is known"
-                ),
-            )
-            .help(format!(
-                "give canarylint the {what} manifests of namespace {namespace} (for example with --context), or check against a cluster"
-            ))
-            .as_rule(meta);
+            // Objects of the namespace read from files not applied with this one are no
+            // evidence of what the namespace holds, but saying "none is known" would be false.
+            let elsewhere = cx
+                .inventory
+                .inventory
+                .in_namespace(kind, namespace)
+                .next()
+                .and_then(|o| o.origin.clone());
+            match elsewhere {
+                Some(origin) => {
+                    cx.report(
+                        at,
+                        format!(
+                            "{what} {namespace}/{name} could not be checked: the {what}s of namespace {namespace} read here come from files not applied with this one, and need not be all of them"
+                        ),
+                    )
+                    .help(format!(
+                        "lint the manifests applied together as one unit (a kustomization, --bundle directory or all), or give the {what}s of namespace {namespace} that exist with --context"
+                    ))
+                    .related(
+                        Some(origin),
+                        format!("a {what} of namespace {namespace}, in a file not applied with this one"),
+                    )
+                    .as_rule(meta);
+                }
+                None => {
+                    cx.report(
+                        at,
+                        format!(
+                            "{what} {namespace}/{name} could not be checked: no {what} of namespace {namespace} is known"
+                        ),
+                    )
+                    .help(format!(
+                        "give canarylint the {what} manifests of namespace {namespace} (for example with --context), or check against a cluster"
+                    ))
+                    .as_rule(meta);
+                }
+            }
         }
     }
 }
