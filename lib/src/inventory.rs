@@ -14,7 +14,9 @@
 //! twice, or a document that failed to parse and may be the object, makes the answer
 //! `Unknown`: nothing is judged from a guess. [`View::unresolved`] says why.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::document::{BrokenDocument, Kind, ParsedFile};
 use crate::model::{Location, Object};
@@ -99,23 +101,62 @@ impl Broken {
     }
 }
 
-/// Every object of one identity (more than one only when defined twice).
+/// Every object of one identity, in the order added (more than one only when defined twice);
+/// never empty.
+///
+/// A slot is ordered and looked up by its objects' name, so that a set of slots needs no key
+/// of its own: a map keyed by name would hold every name twice and every object inline in its
+/// nodes, half of whose room is spare, and a webhook's cache holds tens of thousands.
 #[derive(Clone, Debug)]
-struct Slot {
-    first: Object,
-    more: Vec<Object>,
-}
+struct Slot(Vec<Object>);
 
 impl Slot {
+    fn new(object: Object) -> Slot {
+        Slot(vec![object])
+    }
+
+    fn name(&self) -> &str {
+        self.0.first().map_or("", |o| o.name.as_str())
+    }
+
     fn iter(&self) -> impl Iterator<Item = &Object> {
-        std::iter::once(&self.first).chain(&self.more)
+        self.0.iter()
     }
 }
+
+impl Borrow<str> for Slot {
+    fn borrow(&self) -> &str {
+        self.name()
+    }
+}
+
+impl PartialEq for Slot {
+    fn eq(&self, other: &Slot) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for Slot {}
+
+impl PartialOrd for Slot {
+    fn partial_cmp(&self, other: &Slot) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Slot {
+    fn cmp(&self, other: &Slot) -> Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+/// The objects of one kind in one namespace, by name.
+type ByName = BTreeSet<Slot>;
 
 /// Objects by kind, namespace and name.
 #[derive(Clone, Debug, Default)]
 pub struct Inventory {
-    objects: HashMap<Kind, BTreeMap<String, BTreeMap<String, Slot>>>,
+    objects: HashMap<Kind, BTreeMap<Box<str>, ByName>>,
     coverage: HashMap<Kind, Coverage>,
     /// The (kind, namespace) scopes each bundle holds objects in (namespaces assumed left out).
     held: HashMap<Bundle, HashSet<(Kind, String)>>,
@@ -155,47 +196,36 @@ impl Inventory {
                 .or_default()
                 .insert((object.kind, object.namespace.clone()));
         }
-        let by_name = self
-            .objects
-            .entry(object.kind)
-            .or_default()
-            .entry(object.namespace.clone())
-            .or_default();
-        match by_name.get_mut(&object.name) {
-            None => {
-                by_name.insert(
-                    object.name.clone(),
-                    Slot {
-                        first: object,
-                        more: Vec::new(),
-                    },
-                );
-            }
-            Some(slot) => {
-                if replace {
-                    if slot.first.bundle == object.bundle {
-                        slot.first = object;
-                        return;
-                    }
-                    if let Some(o) = slot.more.iter_mut().find(|o| o.bundle == object.bundle) {
-                        *o = object;
-                        return;
-                    }
-                }
-                slot.more.push(object);
-            }
+        let by_ns = self.objects.entry(object.kind).or_default();
+        let by_name = match by_ns.get_mut(object.namespace.as_str()) {
+            Some(by_name) => by_name,
+            None => by_ns.entry(object.namespace.as_str().into()).or_default(),
+        };
+        // A set's members cannot be changed in place: the slot is taken out and put back.
+        let Some(mut slot) = by_name.take(object.name.as_str()) else {
+            by_name.insert(Slot::new(object));
+            return;
+        };
+        let same = slot
+            .0
+            .iter_mut()
+            .find(|o| replace && o.bundle == object.bundle);
+        match same {
+            Some(o) => *o = object,
+            None => slot.0.push(object),
         }
+        by_name.insert(slot);
     }
 
     /// Removes every object of an identity; returns the first when there was one.
     pub fn remove(&mut self, kind: Kind, namespace: &str, name: &str) -> Option<Object> {
         let by_ns = self.objects.get_mut(&kind)?;
         let by_name = by_ns.get_mut(namespace)?;
-        let removed = by_name.remove(name);
+        let removed = by_name.take(name);
         if by_name.is_empty() {
             by_ns.remove(namespace);
         }
-        removed.map(|s| s.first)
+        removed.and_then(|s| s.0.into_iter().next())
     }
 
     /// Empties one kind (before a cache re-lists it).
@@ -325,7 +355,7 @@ impl Inventory {
             .get(&kind)
             .and_then(|m| m.get(namespace))
             .into_iter()
-            .flat_map(|m| m.values().flat_map(Slot::iter))
+            .flat_map(|m| m.iter().flat_map(Slot::iter))
     }
 
     /// Every object of a kind.
@@ -333,14 +363,14 @@ impl Inventory {
         self.objects
             .get(&kind)
             .into_iter()
-            .flat_map(|m| m.values().flat_map(|n| n.values().flat_map(Slot::iter)))
+            .flat_map(|m| m.values().flat_map(|n| n.iter().flat_map(Slot::iter)))
     }
 
     /// How many objects of a kind.
     pub fn count(&self, kind: Kind) -> usize {
         self.objects.get(&kind).map_or(0, |m| {
             m.values()
-                .map(|n| n.values().map(|s| 1 + s.more.len()).sum::<usize>())
+                .map(|n| n.iter().map(|s| s.0.len()).sum::<usize>())
                 .sum()
         })
     }
@@ -504,5 +534,99 @@ impl<'a> View<'a> {
 
     pub fn coverage(&self, kind: Kind) -> &'a Coverage {
         self.inventory.coverage(kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::tree::Node;
+
+    fn gateway(namespace: &str, name: &str, host: &str, bundle: Bundle) -> Object {
+        let json = serde_json::json!({
+            "apiVersion": "networking.istio.io/v1",
+            "kind": "Gateway",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"servers": [{"port": {"number": 80, "protocol": "HTTP"}, "hosts": [host]}]},
+        });
+        let mut o =
+            Object::extract(Kind::IstioGateway, &Node::from_json(&json), namespace, None).unwrap();
+        o.bundle = bundle;
+        o
+    }
+
+    fn host(o: &Object) -> &str {
+        &o.as_istio_gateway().unwrap().servers[0].hosts[0]
+    }
+
+    #[test]
+    fn objects_are_kept_by_identity_and_listed_by_name() {
+        let mut inv = Inventory::new();
+        for name in ["c", "a", "b"] {
+            inv.insert(gateway("ns", name, "x", Bundle::Context));
+        }
+        inv.insert(gateway("other", "a", "x", Bundle::Context));
+        let names: Vec<&str> = inv
+            .in_namespace(Kind::IstioGateway, "ns")
+            .map(|o| o.name.as_str())
+            .collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(inv.names(Kind::IstioGateway, "ns"), ["a", "b", "c"]);
+        let all: Vec<(&str, &str)> = inv
+            .all(Kind::IstioGateway)
+            .map(|o| (o.namespace.as_str(), o.name.as_str()))
+            .collect();
+        assert_eq!(all, [("ns", "a"), ("ns", "b"), ("ns", "c"), ("other", "a")]);
+        assert_eq!(inv.count(Kind::IstioGateway), 4);
+        assert!(inv.lookup(Kind::IstioGateway, "ns", "b").found().is_some());
+        assert!(matches!(
+            inv.lookup(Kind::IstioGateway, "ns", "d"),
+            Lookup::Absent
+        ));
+        assert!(matches!(
+            inv.lookup(Kind::IstioGateway, "elsewhere", "a"),
+            Lookup::Unknown
+        ));
+    }
+
+    #[test]
+    fn insert_replaces_its_own_bundle_and_add_keeps_both() {
+        let mut inv = Inventory::new();
+        inv.insert(gateway("ns", "gw", "old", Bundle::Context));
+        inv.insert(gateway("ns", "gw", "new", Bundle::Context));
+        assert_eq!(inv.count(Kind::IstioGateway), 1);
+        let found = inv.lookup(Kind::IstioGateway, "ns", "gw").found().unwrap();
+        assert_eq!(host(found), "new");
+
+        // Another bundle's object of the same identity sits beside it; updating either
+        // replaces only that one.
+        inv.insert(gateway("ns", "gw", "input", Bundle::Input(1)));
+        inv.insert(gateway("ns", "gw", "input2", Bundle::Input(1)));
+        let hosts: Vec<&str> = inv
+            .in_namespace(Kind::IstioGateway, "ns")
+            .map(host)
+            .collect();
+        assert_eq!(hosts, ["new", "input2"]);
+        let own = inv.view_from(Bundle::Input(1), None);
+        assert_eq!(
+            host(own.lookup(Kind::IstioGateway, "ns", "gw").found().unwrap()),
+            "input2"
+        );
+
+        // Two definitions read from files are both kept, and judged from neither.
+        inv.add(gateway("ns", "gw", "again", Bundle::Context));
+        assert_eq!(inv.count(Kind::IstioGateway), 3);
+        assert!(matches!(
+            inv.view().unresolved(Kind::IstioGateway, "ns", "gw"),
+            Unresolved::Duplicate(d) if d.len() == 2
+        ));
+
+        // Removing an identity removes every definition and gives back the first.
+        let removed = inv.remove(Kind::IstioGateway, "ns", "gw").unwrap();
+        assert_eq!(host(&removed), "new");
+        assert_eq!(inv.count(Kind::IstioGateway), 0);
+        assert!(inv.remove(Kind::IstioGateway, "ns", "gw").is_none());
+        assert_eq!(inv.in_namespace(Kind::IstioGateway, "ns").count(), 0);
     }
 }

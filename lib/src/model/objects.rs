@@ -45,16 +45,20 @@ pub struct Object {
 }
 
 /// What rules read of each kind.
+///
+/// Each kind's facts are boxed: inline, every object would be as large as the largest kind's
+/// (a Deployment's), and an inventory holds tens of thousands of them (a webhook's watched
+/// cluster).
 #[derive(Clone, Debug, Default)]
 pub enum ObjectData {
-    IstioGateway(IstioGatewayInfo),
-    GatewayApiGateway(GatewayApiInfo),
-    Workload(WorkloadInfo),
-    Service(ServiceInfo),
-    Scaler(ScalerInfo),
-    PeerAuthentication(PeerAuthenticationInfo),
-    Canary(CanaryInfo),
-    Route(RouteInfo),
+    IstioGateway(Box<IstioGatewayInfo>),
+    GatewayApiGateway(Box<GatewayApiInfo>),
+    Workload(Box<WorkloadInfo>),
+    Service(Box<ServiceInfo>),
+    Scaler(Box<ScalerInfo>),
+    PeerAuthentication(Box<PeerAuthenticationInfo>),
+    Canary(Box<CanaryInfo>),
+    Route(Box<RouteInfo>),
     #[default]
     Plain,
 }
@@ -182,6 +186,31 @@ fn route_destinations(kind: Kind, spec: Option<&Node>) -> Vec<String> {
     out
 }
 
+/// `metadata.ownerReferences[].kind`.
+fn owner_kinds(root: &Node) -> Vec<String> {
+    root.at(&["metadata", "ownerReferences"])
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|o| o.get("kind").and_then(Node::as_str).map(str::to_string))
+        .collect::<Vec<_>>()
+        .exact()
+}
+
+/// A vector of facts without spare capacity. Collected through a filter, a vector starts at
+/// room for four; an inventory keeps its facts for as long as it lives, tens of thousands of
+/// objects in a webhook's cache, most with one or two labels, hosts or ports each.
+trait Exact {
+    fn exact(self) -> Self;
+}
+
+impl<T> Exact for Vec<T> {
+    fn exact(mut self) -> Self {
+        self.shrink_to_fit();
+        self
+    }
+}
+
 impl Object {
     /// Extracts an object's facts. `source` gives locations when the object comes from a file.
     pub fn extract(
@@ -197,7 +226,7 @@ impl Object {
         let loc = |span: Span| source.map(|s| Location::new(s, span));
         let spec = root.get("spec");
         let data = match kind {
-            Kind::IstioGateway => ObjectData::IstioGateway(IstioGatewayInfo {
+            Kind::IstioGateway => ObjectData::IstioGateway(Box::new(IstioGatewayInfo {
                 servers: spec
                     .and_then(|s| s.get("servers"))
                     .map(Node::items)
@@ -211,7 +240,8 @@ impl Object {
                                 .unwrap_or_default()
                                 .iter()
                                 .filter_map(|h| h.as_str().map(str::to_string))
-                                .collect(),
+                                .collect::<Vec<_>>()
+                                .exact(),
                             hosts_location: hosts_node.and_then(|h| loc(h.span)),
                             port: srv.at(&["port", "number"]).and_then(Node::as_i64),
                             protocol: srv
@@ -221,10 +251,10 @@ impl Object {
                         }
                     })
                     .collect(),
-            }),
+            })),
             Kind::GatewayApiGateway => {
                 let listeners = spec.and_then(|s| s.get("listeners"));
-                ObjectData::GatewayApiGateway(GatewayApiInfo {
+                ObjectData::GatewayApiGateway(Box::new(GatewayApiInfo {
                     listeners: listeners
                         .map(Node::items)
                         .unwrap_or_default()
@@ -232,7 +262,7 @@ impl Object {
                         .map(|l| l.get("hostname").and_then(Node::as_str).map(str::to_string))
                         .collect(),
                     listeners_location: listeners.and_then(|l| loc(l.span)),
-                })
+                }))
             }
             Kind::Deployment | Kind::DaemonSet => {
                 let selector = spec.and_then(|s| s.at(&["selector", "matchLabels"]));
@@ -259,18 +289,19 @@ impl Object {
                                     port: p.get("containerPort").and_then(Node::as_i64)?,
                                 })
                             })
-                            .collect(),
+                            .collect::<Vec<_>>()
+                            .exact(),
                     })
                     .collect();
-                ObjectData::Workload(WorkloadInfo {
-                    match_labels: string_map(selector),
-                    pod_labels: string_map(pod.and_then(|p| p.at(&["metadata", "labels"]))),
+                ObjectData::Workload(Box::new(WorkloadInfo {
+                    match_labels: string_map(selector).exact(),
+                    pod_labels: string_map(pod.and_then(|p| p.at(&["metadata", "labels"]))).exact(),
                     containers,
                     selector_location: selector.and_then(|s| loc(s.span)),
                     ports_location: containers_node.and_then(|c| loc(c.span)),
-                })
+                }))
             }
-            Kind::Service => ObjectData::Service(ServiceInfo {
+            Kind::Service => ObjectData::Service(Box::new(ServiceInfo {
                 ports: spec
                     .and_then(|s| s.get("ports"))
                     .map(Node::items)
@@ -286,17 +317,12 @@ impl Object {
                             }),
                         })
                     })
-                    .collect(),
-                selector: string_map(spec.and_then(|s| s.get("selector"))),
-                labels: string_map(root.at(&["metadata", "labels"])),
-                owner_kinds: root
-                    .at(&["metadata", "ownerReferences"])
-                    .map(Node::items)
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|o| o.get("kind").and_then(Node::as_str).map(str::to_string))
-                    .collect(),
-            }),
+                    .collect::<Vec<_>>()
+                    .exact(),
+                selector: string_map(spec.and_then(|s| s.get("selector"))).exact(),
+                labels: string_map(root.at(&["metadata", "labels"])).exact(),
+                owner_kinds: owner_kinds(root),
+            })),
             Kind::HorizontalPodAutoscaler | Kind::ScaledObject => {
                 let target = spec.and_then(|s| s.get("scaleTargetRef"));
                 let s = |k: &str| {
@@ -305,31 +331,27 @@ impl Object {
                         .and_then(Node::as_str)
                         .map(str::to_string)
                 };
-                ObjectData::Scaler(ScalerInfo {
+                ObjectData::Scaler(Box::new(ScalerInfo {
                     target_api_version: s("apiVersion"),
                     // A ScaledObject's target defaults to a Deployment.
                     target_kind: s("kind")
                         .or_else(|| (kind == Kind::ScaledObject).then(|| "Deployment".to_string())),
                     target_name: s("name"),
-                })
+                }))
             }
-            Kind::PeerAuthentication => ObjectData::PeerAuthentication(PeerAuthenticationInfo {
-                mtls_mode: spec
-                    .and_then(|s| s.at(&["mtls", "mode"]))
-                    .and_then(Node::as_str)
-                    .map(str::to_string),
-                has_selector: spec.and_then(|s| s.get("selector")).is_some(),
-            }),
-            Kind::VirtualService | Kind::HttpRoute => ObjectData::Route(RouteInfo {
-                destinations: route_destinations(kind, spec),
-                owner_kinds: root
-                    .at(&["metadata", "ownerReferences"])
-                    .map(Node::items)
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|o| o.get("kind").and_then(Node::as_str).map(str::to_string))
-                    .collect(),
-            }),
+            Kind::PeerAuthentication => {
+                ObjectData::PeerAuthentication(Box::new(PeerAuthenticationInfo {
+                    mtls_mode: spec
+                        .and_then(|s| s.at(&["mtls", "mode"]))
+                        .and_then(Node::as_str)
+                        .map(str::to_string),
+                    has_selector: spec.and_then(|s| s.get("selector")).is_some(),
+                }))
+            }
+            Kind::VirtualService | Kind::HttpRoute => ObjectData::Route(Box::new(RouteInfo {
+                destinations: route_destinations(kind, spec).exact(),
+                owner_kinds: owner_kinds(root),
+            })),
             Kind::Canary => {
                 let t = spec.and_then(|s| s.get("targetRef"));
                 let s = |k: &str| {
@@ -343,9 +365,10 @@ impl Object {
                         .unwrap_or_default()
                         .iter()
                         .filter_map(|n| n.as_str().map(str::to_string))
-                        .collect()
+                        .collect::<Vec<_>>()
+                        .exact()
                 };
-                ObjectData::Canary(CanaryInfo {
+                ObjectData::Canary(Box::new(CanaryInfo {
                     target_kind: s("kind"),
                     target_name: s("name"),
                     provider: spec
@@ -354,7 +377,7 @@ impl Object {
                         .map(str::to_string),
                     gateways: strings("gateways"),
                     hosts: strings("hosts"),
-                })
+                }))
             }
             _ => ObjectData::Plain,
         };
@@ -373,50 +396,50 @@ impl Object {
 
     pub fn as_istio_gateway(&self) -> Option<&IstioGatewayInfo> {
         match &self.data {
-            ObjectData::IstioGateway(g) => Some(g),
+            ObjectData::IstioGateway(g) => Some(g.as_ref()),
             _ => None,
         }
     }
     pub fn as_gateway_api(&self) -> Option<&GatewayApiInfo> {
         match &self.data {
-            ObjectData::GatewayApiGateway(g) => Some(g),
+            ObjectData::GatewayApiGateway(g) => Some(g.as_ref()),
             _ => None,
         }
     }
     pub fn as_workload(&self) -> Option<&WorkloadInfo> {
         match &self.data {
-            ObjectData::Workload(w) => Some(w),
+            ObjectData::Workload(w) => Some(w.as_ref()),
             _ => None,
         }
     }
     pub fn as_service(&self) -> Option<&ServiceInfo> {
         match &self.data {
-            ObjectData::Service(s) => Some(s),
+            ObjectData::Service(s) => Some(s.as_ref()),
             _ => None,
         }
     }
     pub fn as_scaler(&self) -> Option<&ScalerInfo> {
         match &self.data {
-            ObjectData::Scaler(s) => Some(s),
+            ObjectData::Scaler(s) => Some(s.as_ref()),
             _ => None,
         }
     }
     pub fn as_peer_authentication(&self) -> Option<&PeerAuthenticationInfo> {
         match &self.data {
-            ObjectData::PeerAuthentication(p) => Some(p),
+            ObjectData::PeerAuthentication(p) => Some(p.as_ref()),
             _ => None,
         }
     }
     pub fn as_route(&self) -> Option<&RouteInfo> {
         match &self.data {
-            ObjectData::Route(r) => Some(r),
+            ObjectData::Route(r) => Some(r.as_ref()),
             _ => None,
         }
     }
 
     pub fn as_canary(&self) -> Option<&CanaryInfo> {
         match &self.data {
-            ObjectData::Canary(c) => Some(c),
+            ObjectData::Canary(c) => Some(c.as_ref()),
             _ => None,
         }
     }
