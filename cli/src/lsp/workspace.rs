@@ -267,6 +267,47 @@ fn without_offsets(o: &Object) -> Object {
 mod tests {
     use super::*;
 
+    fn contribution(text: &str) -> Contribution {
+        let parsed = canarylint::read(
+            Arc::new(canarylint::SourceFile::new("a.yaml", text)),
+            &canarylint::Budget::GENEROUS,
+        );
+        (
+            Inventory::objects_of(&parsed, "default", true),
+            Inventory::broken_of(&parsed, "default", true),
+        )
+    }
+
+    #[test]
+    fn only_what_others_could_see_counts_as_a_change() {
+        let canary = "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata:\n  name: podinfo\nspec:\n  service:\n    gateways: [gw]\n  analysis:\n    stepWeight: 10\n";
+        let gateway = "---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: gw\nspec:\n  servers:\n    - hosts: ['*.example.com']\n";
+        let base = contribution(&format!("{canary}{gateway}"));
+        assert_eq!(base.0.len(), 2);
+        // A new stepWeight of another length moves the gateway's bytes, not its lines.
+        let step = contribution(&format!("{}{gateway}", canary.replace("10", "5")));
+        assert!(same_for_others(&base, &step));
+        // A new line moves the gateway: the others' related locations would move.
+        let moved = contribution(&format!(
+            "{}{gateway}",
+            canary.replace("spec:", "# note\nspec:")
+        ));
+        assert!(!same_for_others(&base, &moved));
+        // What the gateway serves, what the canary names, a document that no longer parses.
+        let hosts = contribution(&format!(
+            "{canary}{}",
+            gateway.replace("example.com", "example.org")
+        ));
+        assert!(!same_for_others(&base, &hosts));
+        let refs = contribution(&format!("{}{gateway}", canary.replace("[gw]", "[gw2]")));
+        assert!(!same_for_others(&base, &refs));
+        let broken = contribution(&format!(
+            "{canary}{}",
+            gateway.replace("hosts: [", "hosts: [[")
+        ));
+        assert!(!same_for_others(&base, &broken));
+    }
+
     #[test]
     fn index_reads_manifests_and_skips_hidden_and_ignored_folders() {
         let dir = tempfile::tempdir().unwrap();
