@@ -28,6 +28,8 @@ struct Client {
     stderr: Arc<Mutex<String>>,
     /// The result of `initialize`.
     init: Value,
+    /// The documents of every publishDiagnostics received, in order (never dropped).
+    published: Vec<String>,
 }
 
 fn write_message(stdin: &Mutex<ChildStdin>, message: &Value) {
@@ -153,6 +155,7 @@ impl Client {
             next_id: 0,
             stderr,
             init: Value::Null,
+            published: Vec::new(),
         };
         let root_uri = file_uri(root);
         client.init = client.request(
@@ -177,7 +180,7 @@ impl Client {
     fn notify(&mut self, method: &str, params: Value) {
         while let Ok(msg) = self.rx.try_recv() {
             match msg {
-                Ok(m) => self.stash.push(m),
+                Ok(m) => self.received(m),
                 Err(e) => self.fail(&format!("bad output: {e}")),
             }
         }
@@ -208,8 +211,13 @@ impl Client {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.rx.recv_timeout(left) {
-                Ok(Ok(msg)) if pred(&msg) => return msg,
-                Ok(Ok(msg)) => self.stash.push(msg),
+                Ok(Ok(msg)) => {
+                    self.log(&msg);
+                    if pred(&msg) {
+                        return msg;
+                    }
+                    self.stash.push(msg);
+                }
                 Ok(Err(e)) => self.fail(&format!("bad output while waiting for {what}: {e}")),
                 Err(RecvTimeoutError::Timeout) => {
                     self.fail(&format!("timed out waiting for {what}"))
@@ -219,6 +227,23 @@ impl Client {
                 )),
             }
         }
+    }
+
+    fn received(&mut self, msg: Value) {
+        self.log(&msg);
+        self.stash.push(msg);
+    }
+
+    fn log(&mut self, msg: &Value) {
+        if msg["method"] == "textDocument/publishDiagnostics" {
+            let uri = msg["params"]["uri"].as_str().unwrap_or_default();
+            self.published.push(uri.to_string());
+        }
+    }
+
+    /// How many times diagnostics were published for `uri` so far.
+    fn publications(&self, uri: &str) -> usize {
+        self.published.iter().filter(|u| *u == uri).count()
     }
 
     fn fail(&mut self, message: &str) -> ! {
@@ -1249,5 +1274,220 @@ fn hover_on_analysis_shows_the_plan() {
         json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 1}}),
     );
     assert!(hover.is_null(), "{hover}");
+    c.shutdown();
+}
+
+/// Whether a CL100 (could not be checked) is about the reference `name`.
+fn unverified(name: &'static str) -> impl Fn(&[Value]) -> bool {
+    move |d: &[Value]| {
+        d.iter().any(|x| {
+            x["code"] == "CL100" && x["message"].as_str().unwrap_or_default().contains(name)
+        })
+    }
+}
+
+/// The gateway of `GATEWAY`, renamed.
+fn renamed_gateway() -> String {
+    GATEWAY.replace("name: public-gateway", "name: private-gateway")
+}
+
+#[test]
+fn gateway_renamed_in_an_open_document_or_on_disk_changes_the_canary_and_back() {
+    let ws = Workspace::new(&[
+        ("istio/gateway.yaml", GATEWAY),
+        ("apps/podinfo/canary.yaml", ROUTED_CANARY),
+    ]);
+    let mut c = Client::start(ws.dir.path(), false);
+    let uri = ws.uri("apps/podinfo/canary.yaml");
+    c.open(&uri, "yaml", ROUTED_CANARY);
+    c.diagnostics(&uri, "CL102 from the indexed gateway", has("CL102"));
+
+    // Renamed in the editor: the canary's gateway is no longer known, only unverified.
+    let gw_uri = ws.uri("istio/gateway.yaml");
+    c.open(&gw_uri, "yaml", GATEWAY);
+    c.diagnostics_for_version(&gw_uri, 1);
+    c.replace_all(&gw_uri, 2, &renamed_gateway());
+    let diags = c.diagnostics(
+        &uri,
+        "CL100 once the gateway is renamed",
+        unverified("public-gateway"),
+    );
+    assert!(!codes(&diags).contains(&"CL102".into()), "{diags:?}");
+    // Back to its name: the host check is back.
+    c.replace_all(&gw_uri, 3, GATEWAY);
+    let diags = c.diagnostics(&uri, "CL102 once the name is back", has("CL102"));
+    assert!(!unverified("public-gateway")(&diags), "{diags:?}");
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": gw_uri}}),
+    );
+
+    // Renamed on disk.
+    std::fs::write(ws.path("istio/gateway.yaml"), renamed_gateway()).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": gw_uri, "type": 2}]}),
+    );
+    c.diagnostics(&uri, "CL100 once renamed on disk", |d| {
+        unverified("public-gateway")(d) && !has("CL102")(d)
+    });
+    std::fs::write(ws.path("istio/gateway.yaml"), GATEWAY).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": gw_uri, "type": 2}]}),
+    );
+    c.diagnostics(&uri, "CL102 once restored on disk", |d| {
+        has("CL102")(d) && !unverified("public-gateway")(d)
+    });
+
+    // A new file defines the gateway a second time: judged from neither; deleted, the one
+    // definition counts again.
+    let twin = ws.path("istio/gateway-twin.yaml");
+    let twin_uri = ws.uri("istio/gateway-twin.yaml");
+    std::fs::write(&twin, GATEWAY.replace("*.example.com", "*.example.net")).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": twin_uri, "type": 1}]}),
+    );
+    c.diagnostics(&uri, "no CL102 while defined twice", |d| !has("CL102")(d));
+    std::fs::remove_file(&twin).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": twin_uri, "type": 3}]}),
+    );
+    c.diagnostics(&uri, "CL102 once the twin is deleted", has("CL102"));
+    c.shutdown();
+}
+
+#[test]
+fn a_gateway_leaving_its_kustomization_stops_vouching_for_its_namespace() {
+    // One kustomization: the canary names a gateway its bundle lacks, in a namespace where
+    // the bundle has another: the gateway is missing (CL101).
+    let canary = ROUTED_CANARY.replace("istio-system/public-gateway", "istio-system/other-gateway");
+    let ws = Workspace::new(&[
+        (
+            "app/kustomization.yaml",
+            "resources: [canary.yaml, gateway.yaml]\n",
+        ),
+        ("app/gateway.yaml", GATEWAY),
+        ("app/canary.yaml", &canary),
+    ]);
+    let mut c = Client::start(ws.dir.path(), false);
+    let uri = ws.uri("app/canary.yaml");
+    c.open(&uri, "yaml", &canary);
+    c.diagnostics(&uri, "CL101 for the missing gateway", has("CL101"));
+    // The bundle's only gateway moves to another namespace: nothing vouches for
+    // istio-system any more, the reference is only unverified.
+    let gw_uri = ws.uri("app/gateway.yaml");
+    let moved = GATEWAY.replace("namespace: istio-system", "namespace: edge");
+    c.open(&gw_uri, "yaml", &moved);
+    c.diagnostics(
+        &uri,
+        "CL100 once istio-system has no gateway of the bundle",
+        |d| unverified("other-gateway")(d) && !has("CL101")(d),
+    );
+    c.replace_all(&gw_uri, 2, GATEWAY);
+    c.diagnostics(&uri, "CL101 once it is back", |d| {
+        has("CL101")(d) && !unverified("other-gateway")(d)
+    });
+    c.shutdown();
+}
+
+#[test]
+fn a_step_weight_edit_lints_that_document_alone() {
+    let other = ROUTED_CANARY.replace("name: podinfo\n  namespace", "name: backend\n  namespace");
+    let ws = Workspace::new(&[
+        ("istio/gateway.yaml", GATEWAY),
+        ("apps/podinfo.yaml", ROUTED_CANARY),
+        ("apps/backend.yaml", &other),
+    ]);
+    let mut c = Client::start(ws.dir.path(), false);
+    let uri = ws.uri("apps/podinfo.yaml");
+    let other_uri = ws.uri("apps/backend.yaml");
+    c.open(&other_uri, "yaml", &other);
+    c.diagnostics(&other_uri, "CL102", has("CL102"));
+    c.open(&uri, "yaml", ROUTED_CANARY);
+    c.diagnostics(&uri, "CL102", has("CL102"));
+    // Settled: the other document was linted again for the first one's objects, or not.
+    c.replace_all(&uri, 2, ROUTED_CANARY);
+    c.diagnostics_for_version(&uri, 2);
+    c.replace_all(&uri, 3, ROUTED_CANARY);
+    c.diagnostics_for_version(&uri, 3);
+
+    // Two stepWeight edits: no object another document could look up changes. A second
+    // edit is waited for (after the debounce) so that a lint of the other document
+    // triggered by the first would have been published before it.
+    let before = c.publications(&other_uri);
+    c.replace_all(
+        &uri,
+        4,
+        &ROUTED_CANARY.replace("stepWeight: 10", "stepWeight: 7"),
+    );
+    c.diagnostics_for_version(&uri, 4);
+    c.replace_all(
+        &uri,
+        5,
+        &ROUTED_CANARY.replace("stepWeight: 10", "stepWeight: 20"),
+    );
+    c.diagnostics_for_version(&uri, 5);
+    c.replace_all(&uri, 6, ROUTED_CANARY);
+    c.diagnostics_for_version(&uri, 6);
+    assert_eq!(
+        c.publications(&other_uri),
+        before,
+        "the other document was linted again for a stepWeight edit"
+    );
+
+    // A new gateway in the same document changes the inventory: the other one is linted again.
+    let with_gateway = format!(
+        "{ROUTED_CANARY}---\n{}",
+        GATEWAY.replace("name: public-gateway", "name: second-gateway")
+    );
+    c.replace_all(&uri, 7, &with_gateway);
+    c.diagnostics_for_version(&uri, 7);
+    c.diagnostics(&other_uri, "linted again for the new gateway", |_| true);
+    assert!(c.publications(&other_uri) > before);
+    c.shutdown();
+}
+
+#[test]
+fn a_configuration_saved_or_changed_on_disk_applies_to_every_open_document() {
+    let second = CANARY.replace("name: podinfo\n  namespace", "name: backend\n  namespace");
+    let ws = Workspace::new(&[
+        (".canarylint.yaml", "rules:\n  CL201: warning\n"),
+        ("apps/podinfo.yaml", CANARY),
+        ("apps/backend.yaml", &second),
+    ]);
+    let mut c = Client::start(ws.dir.path(), false);
+    let uris = [ws.uri("apps/podinfo.yaml"), ws.uri("apps/backend.yaml")];
+    c.open(&uris[0], "yaml", CANARY);
+    c.diagnostics(&uris[0], "CL201", has("CL201"));
+    c.open(&uris[1], "yaml", &second);
+    c.diagnostics(&uris[1], "CL201", has("CL201"));
+
+    // Edited and saved in the editor: CL201 is turned off.
+    let config_uri = ws.uri(".canarylint.yaml");
+    let off = "rules:\n  CL201: off\n";
+    c.open(&config_uri, "yaml", "rules:\n  CL201: warning\n");
+    c.replace_all(&config_uri, 2, off);
+    std::fs::write(ws.path(".canarylint.yaml"), off).unwrap();
+    c.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": config_uri}}),
+    );
+    for uri in &uris {
+        c.diagnostics(uri, "no CL201 once saved off", |d| !has("CL201")(d));
+    }
+
+    // Changed on disk by another program: an error now.
+    std::fs::write(ws.path(".canarylint.yaml"), "rules:\n  CL201: error\n").unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": config_uri, "type": 2}]}),
+    );
+    for uri in &uris {
+        let diags = c.diagnostics(uri, "CL201 as an error", has("CL201"));
+        assert_eq!(find(&diags, "CL201")["severity"], 1);
+    }
     c.shutdown();
 }

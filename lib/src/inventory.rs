@@ -17,6 +17,7 @@
 use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::document::{BrokenDocument, Kind, ParsedFile};
 use crate::model::{Location, Object};
@@ -82,7 +83,7 @@ pub enum Coverage {
 }
 
 /// A document that failed to parse, as far as a scan of its lines tells.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Broken {
     pub bundle: Bundle,
     /// `None` when the scan found no `apiVersion` and `kind`: it may be anything.
@@ -167,11 +168,117 @@ pub struct Inventory {
     /// namespaces (`View::namespace_less`) is needed only for them, and it visits every
     /// namespace of the kind.
     assumed_kinds: HashSet<Kind>,
+    /// Kept only by an inventory made with [`Inventory::by_file`].
+    files: Option<Box<FileIndex>>,
+}
+
+/// What [`Inventory::remove_file`] needs to take a file's objects out in the time of that
+/// file, not of the inventory.
+#[derive(Clone, Debug, Default)]
+struct FileIndex {
+    /// The identities each file's objects were added under.
+    identities: HashMap<Arc<str>, Vec<(Kind, String, String)>>,
+    /// How many objects of a bundle are in each of its `held` scopes: a scope leaves `held`
+    /// with its last object.
+    held: HashMap<(Bundle, Kind, String), usize>,
+}
+
+impl FileIndex {
+    fn added(&mut self, o: &Object) {
+        if let Some(origin) = &o.origin {
+            self.identities
+                .entry(origin.file.clone())
+                .or_default()
+                .push((o.kind, o.namespace.clone(), o.name.clone()));
+        }
+        if !o.namespace_assumed {
+            *self
+                .held
+                .entry((o.bundle, o.kind, o.namespace.clone()))
+                .or_default() += 1;
+        }
+    }
+
+    /// Forgets an object's scope; true when it was the last of its bundle there.
+    fn left_scope(&mut self, o: &Object) -> bool {
+        if o.namespace_assumed {
+            return false;
+        }
+        let key = (o.bundle, o.kind, o.namespace.clone());
+        match self.held.get_mut(&key) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                false
+            }
+            Some(_) => {
+                self.held.remove(&key);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 impl Inventory {
     pub fn new() -> Self {
         Inventory::default()
+    }
+
+    /// An inventory that also indexes its objects by file, so that
+    /// [`Inventory::remove_file`] can take one file out (the language server patches its
+    /// inventory so, one edited file at a time).
+    pub fn by_file() -> Self {
+        Inventory {
+            files: Some(Box::default()),
+            ..Inventory::default()
+        }
+    }
+
+    /// Takes out every object and broken document read from the file `name` (their origin),
+    /// and returns them; the scopes only they held no longer vouch for their namespaces.
+    /// Only an inventory made with [`Inventory::by_file`] knows its files: another keeps
+    /// everything.
+    pub fn remove_file(&mut self, name: &str) -> (Vec<Object>, Vec<Broken>) {
+        let mut removed = Vec::new();
+        let from_file = |o: &Object| o.origin.as_ref().is_some_and(|l| &*l.file == name);
+        let Some(index) = self.files.as_mut() else {
+            return (removed, Vec::new());
+        };
+        if let Some(ids) = index.identities.remove(name) {
+            for (kind, namespace, object_name) in ids {
+                let Some(by_ns) = self.objects.get_mut(&kind) else {
+                    continue;
+                };
+                let Some(by_name) = by_ns.get_mut(namespace.as_str()) else {
+                    continue;
+                };
+                // A file that defines one identity twice lists it twice: the first visit
+                // takes both.
+                let Some(slot) = by_name.take(object_name.as_str()) else {
+                    continue;
+                };
+                let (gone, kept): (Vec<Object>, Vec<Object>) =
+                    slot.0.into_iter().partition(from_file);
+                if !kept.is_empty() {
+                    by_name.insert(Slot(kept));
+                } else if by_name.is_empty() {
+                    by_ns.remove(namespace.as_str());
+                }
+                for o in &gone {
+                    if index.left_scope(o)
+                        && let Some(scopes) = self.held.get_mut(&o.bundle)
+                    {
+                        scopes.remove(&(o.kind, o.namespace.clone()));
+                    }
+                }
+                removed.extend(gone);
+            }
+        }
+        let (broken, kept) = std::mem::take(&mut self.broken)
+            .into_iter()
+            .partition(|b| &*b.problem.file == name);
+        self.broken = kept;
+        (removed, broken)
     }
 
     /// Adds an object; one of the same identity and bundle is replaced (an update, as from a
@@ -188,6 +295,9 @@ impl Inventory {
     }
 
     fn put(&mut self, object: Object, replace: bool) {
+        if let Some(index) = self.files.as_mut() {
+            index.added(&object);
+        }
         if object.namespace_assumed {
             self.assumed_kinds.insert(object.kind);
         } else {
@@ -211,10 +321,21 @@ impl Inventory {
             .iter_mut()
             .find(|o| replace && o.bundle == object.bundle);
         match same {
-            Some(o) => *o = object,
-            None => slot.0.push(object),
+            Some(o) => {
+                let old = std::mem::replace(o, object);
+                by_name.insert(slot);
+                if let Some(index) = self.files.as_mut()
+                    && index.left_scope(&old)
+                    && let Some(scopes) = self.held.get_mut(&old.bundle)
+                {
+                    scopes.remove(&(old.kind, old.namespace));
+                }
+            }
+            None => {
+                slot.0.push(object);
+                by_name.insert(slot);
+            }
         }
-        by_name.insert(slot);
     }
 
     /// Removes every object of an identity; returns the first when there was one.

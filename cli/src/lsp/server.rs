@@ -3,16 +3,23 @@
 //! Handlers only record what changed and schedule work; linting runs on the blocking pool,
 //! debounced per document by a generation counter: a lint whose document changed again in the
 //! meantime is dropped, never published.
+//!
+//! The workspace inventory is built once and then patched one file at a time: a handler marks
+//! the files whose text changed, and the next lint takes their old objects out and puts their
+//! new ones in, so an edit costs the size of the edited document, not of the workspace. The
+//! places of files (bundles, kustomize patches, namespaces) and the configurations are kept
+//! too; only a change of a kustomization, of the set of files or of a `.canarylint.yaml`
+//! rebuilds them, and the inventory with them.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use canarylint::bundle::UnitKey;
 use canarylint::model::CanaryView;
-use canarylint::{Budget, Finding, Inventory, Kind, ParsedFile, SourceFile, read};
+use canarylint::{Budget, Finding, Inventory, Kind, Linter, ParsedFile, SourceFile, read};
 use tower_lsp_server::jsonrpc::Result as RpcResult;
 use tower_lsp_server::ls_types::{
     CodeAction, CodeActionKind, CodeActionOptions, CodeActionOrCommand, CodeActionParams,
@@ -31,7 +38,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use super::actions;
 use super::convert::{self, Encoding, Files};
-use super::workspace::{self, DiskFile, DocPlace, Limits, Places};
+use super::workspace::{self, Contribution, DiskFile, DocPlace, Limits, Places};
 
 /// How long a document must stay unchanged before it is linted.
 pub const DEBOUNCE: Duration = Duration::from_millis(150);
@@ -51,7 +58,8 @@ struct OpenDoc {
     parsed: Option<(Arc<ParsedFile>, DocPlace)>,
     /// Whether the last text read held inventory objects.
     has_objects: bool,
-    /// Whether other open documents must be linted again once this one is.
+    /// Whether other open documents must be linted again once this one is: set when its
+    /// objects changed in the inventory.
     cascade: bool,
     /// Bumped each time a lint is scheduled; only the latest one publishes.
     generation: u64,
@@ -79,9 +87,16 @@ struct State {
     disk: HashMap<PathBuf, DiskFile>,
     /// Bumped on every change of a text the inventory is built from.
     revision: u64,
-    inventory: Option<(u64, Arc<Inventory>)>,
-    /// The numbers of the bundles, kept from one inventory to the next.
-    bundle_ids: HashMap<UnitKey, u32>,
+    /// The files (by the name their objects carry) whose objects the inventory must take
+    /// again.
+    dirty: HashSet<String>,
+    /// The places of the files must be found again, and the inventory built again whole.
+    stale: bool,
+    /// The linter of each configuration folder (see [`workspace::config_dir`]), with the
+    /// problem its configuration had.
+    linters: HashMap<Option<PathBuf>, (Arc<Linter>, Option<String>)>,
+    /// Bumped when a configuration changes: a linter loaded before is not kept.
+    config_epoch: u64,
     /// Configuration problems already shown to the user.
     reported: HashSet<String>,
 }
@@ -91,15 +106,100 @@ impl State {
         self.encoding.unwrap_or(Encoding::Utf16)
     }
 
-    fn changed(&mut self) {
+    /// The objects of the file `name` changed.
+    fn changed(&mut self, name: &str) {
         self.revision += 1;
-        self.inventory = None;
+        self.dirty.insert(name.to_string());
     }
+
+    /// The places of the files changed (a kustomization, the set of files, the workspace
+    /// folders).
+    fn replaced(&mut self) {
+        self.revision += 1;
+        self.stale = true;
+    }
+
+    /// A `.canarylint.yaml` changed: every linter, and the places (they follow the
+    /// configuration's bundles and namespace).
+    fn reconfigured(&mut self) {
+        self.linters.clear();
+        self.config_epoch += 1;
+        self.reported.clear();
+        self.replaced();
+    }
+
+    /// Whether the places know this path: a file on disk (with objects, or a kustomization)
+    /// or an open document.
+    fn is_placed(&self, path: &Path) -> bool {
+        self.disk.contains_key(path) || self.open.values().any(|d| d.path.as_deref() == Some(path))
+    }
+
+    fn is_open(&self, path: &Path) -> bool {
+        self.open.values().any(|d| d.path.as_deref() == Some(path))
+    }
+
+    /// Records a file read from disk (`None`: gone, or nothing rules look up); says whether the
+    /// open documents may lint differently for it.
+    fn update_disk(&mut self, path: PathBuf, read: Option<DiskFile>) -> bool {
+        let placed_before = self.is_placed(&path);
+        let kustomization = read.as_ref().is_some_and(|f| f.kustomization.is_some());
+        let text = read.as_ref().map(|f| f.source.text.clone());
+        let old = match read {
+            Some(f) => self.disk.insert(path.clone(), f),
+            None => self.disk.remove(&path),
+        };
+        if old.as_ref().map(|o| &o.source.text) == text.as_ref() {
+            return false;
+        }
+        if kustomization
+            || old.is_some_and(|o| o.kustomization.is_some())
+            || placed_before != self.is_placed(&path)
+        {
+            self.replaced();
+            return true;
+        }
+        // An open document stands for its file.
+        if self.is_open(&path) {
+            return false;
+        }
+        self.changed(&workspace::name_of(&path));
+        true
+    }
+}
+
+/// The inventory as last built, patched file by file.
+#[derive(Default)]
+struct Built {
+    /// The inventory and the revision of the texts it holds.
+    inventory: Option<(u64, Arc<Inventory>)>,
+    places: Option<Places>,
+    /// The numbers of the bundles, kept from one inventory to the next.
+    bundle_ids: HashMap<UnitKey, u32>,
+}
+
+/// A file whose objects the inventory takes again.
+enum Patch {
+    Open {
+        uri: Uri,
+        path: Option<PathBuf>,
+        source: Arc<SourceFile>,
+        parsed: Option<(Arc<ParsedFile>, DocPlace)>,
+    },
+    Disk {
+        path: PathBuf,
+        objects: Arc<Vec<canarylint::model::Object>>,
+        broken: Arc<Vec<canarylint::Broken>>,
+    },
+    /// Neither open nor on disk any more.
+    Gone,
 }
 
 struct Inner {
     client: Client,
     state: Mutex<State>,
+    /// Taken before `state` (never the other way round): one lint at a time patches the
+    /// inventory.
+    built: Mutex<Built>,
     stopping: Arc<AtomicBool>,
     limits: Limits,
 }
@@ -115,6 +215,7 @@ impl Backend {
             inner: Arc::new(Inner {
                 client,
                 state: Mutex::new(State::default()),
+                built: Mutex::new(Built::default()),
                 stopping,
                 limits: Limits::default(),
             }),
@@ -270,8 +371,7 @@ impl Inner {
                 _ => return None,
             }
         };
-        let roots = self.state().roots.clone();
-        let (linter, notice) = workspace::linter_for(path.as_deref(), &roots);
+        let (linter, notice) = self.linter(path.as_deref());
         let findings = linter.lint_file(&parsed, &inventory);
         let shown = parsed.has_flagger_objects()
             || (!parsed.problems.is_empty() && source.text.contains("flagger.app/"));
@@ -302,9 +402,7 @@ impl Inner {
         if let Some(doc) = st.open.get_mut(uri)
             && Arc::ptr_eq(&doc.source, source)
         {
-            let has = workspace::has_objects(&parsed);
-            doc.cascade |= has;
-            doc.has_objects = has;
+            doc.has_objects = workspace::has_objects(&parsed);
             doc.parsed = Some((parsed, place));
         }
     }
@@ -324,21 +422,204 @@ impl Inner {
         parsed
     }
 
+    /// The linter of a document's configuration, loaded once per configuration folder.
+    fn linter(&self, path: Option<&Path>) -> (Arc<Linter>, Option<String>) {
+        let (dir, epoch) = {
+            let st = self.state();
+            let dir = workspace::config_dir(path, &st.roots);
+            if let Some(known) = st.linters.get(&dir) {
+                return known.clone();
+            }
+            (dir, st.config_epoch)
+        };
+        let (linter, notice) = workspace::linter_in(dir.as_deref());
+        let loaded = (Arc::new(linter), notice);
+        let mut st = self.state();
+        // A configuration that changed while it was read is read again next time.
+        if st.config_epoch == epoch {
+            st.linters.insert(dir, loaded.clone());
+        }
+        loaded
+    }
+
     /// The inventory of the workspace: files on disk, overridden by the open documents, each
-    /// in its bundle.
+    /// in its bundle. Patched with the files changed since the last call; built whole the
+    /// first time and when the places changed.
     fn inventory(&self) -> (u64, Arc<Inventory>) {
+        let mut guard = self.built.lock().unwrap_or_else(|e| e.into_inner());
+        let built = &mut *guard;
+        let whole = {
+            let st = self.state();
+            match &mut built.inventory {
+                Some((rev, inv)) if !st.stale && st.dirty.is_empty() => {
+                    *rev = st.revision;
+                    return (*rev, inv.clone());
+                }
+                Some(_) if !st.stale && built.places.is_some() => false,
+                _ => true,
+            }
+        };
+        if whole {
+            self.build_whole(built)
+        } else {
+            self.patch(built)
+        }
+    }
+
+    /// Takes the files changed since the last call out of the inventory and puts them in
+    /// again as they are now. The open documents whose objects changed lint the others again
+    /// once linted themselves.
+    fn patch(&self, built: &mut Built) -> (u64, Arc<Inventory>) {
+        let (revision, patches) = {
+            let mut st = self.state();
+            if st.stale {
+                // The places changed since the caller looked.
+                drop(st);
+                return self.build_whole(built);
+            }
+            let names = std::mem::take(&mut st.dirty);
+            let patches: Vec<(String, Patch)> = names
+                .into_iter()
+                .map(|name| {
+                    let open = st.open.iter().find(|(_, d)| *d.name == *name);
+                    let patch = match open {
+                        Some((uri, d)) => Patch::Open {
+                            uri: uri.clone(),
+                            path: d.path.clone(),
+                            source: d.source.clone(),
+                            parsed: d.parsed.clone(),
+                        },
+                        None => match st.disk.get_key_value(Path::new(&name)) {
+                            Some((path, f)) => Patch::Disk {
+                                path: path.clone(),
+                                objects: f.objects.clone(),
+                                broken: f.broken.clone(),
+                            },
+                            None => Patch::Gone,
+                        },
+                    };
+                    (name, patch)
+                })
+                .collect();
+            (st.revision, patches)
+        };
+        let Built {
+            inventory: Some((rev, shared)),
+            places: Some(places),
+            bundle_ids: ids,
+        } = built
+        else {
+            unreachable!("patched only once built");
+        };
+        // A lint still running on the previous inventory keeps it: then this copies it.
+        let inv = Arc::make_mut(shared);
+        let mut cascade = Vec::new();
+        for (name, patch) in patches {
+            let old = inv.remove_file(&name);
+            let new: Contribution = match patch {
+                Patch::Gone => Contribution::default(),
+                Patch::Disk {
+                    path,
+                    objects,
+                    broken,
+                } => {
+                    let (place, whole) = places.place(Some(&path), "", ids);
+                    match place {
+                        DocPlace::Objects(unit) => {
+                            if !whole {
+                                inv.set_partial(unit.bundle);
+                            }
+                            (
+                                objects.iter().map(|o| places.object(o, &unit)).collect(),
+                                broken.iter().map(|b| places.broken(b, &unit)).collect(),
+                            )
+                        }
+                        DocPlace::Patch => Contribution::default(),
+                    }
+                }
+                Patch::Open {
+                    uri,
+                    path,
+                    source,
+                    parsed,
+                } => {
+                    let parsed =
+                        self.placed(&uri, path.as_deref(), &source, parsed, places, ids, inv);
+                    (
+                        Inventory::objects_of(&parsed, &places.namespace, places.assumed),
+                        Inventory::broken_of(&parsed, &places.namespace, places.assumed),
+                    )
+                }
+            };
+            if !workspace::same_for_others(&old, &new) {
+                cascade.push(name);
+            }
+            let (objects, broken) = new;
+            objects.into_iter().for_each(|o| inv.add(o));
+            broken.into_iter().for_each(|b| inv.add_broken(b));
+        }
+        *rev = revision;
+        let shared = shared.clone();
+        let mut st = self.state();
+        for doc in st.open.values_mut() {
+            if cascade.iter().any(|n| *n == *doc.name) {
+                doc.cascade = true;
+            }
+        }
+        (revision, shared)
+    }
+
+    /// An open document read in its place (the reading kept when the place is the same), its
+    /// bundle marked partial when not read whole.
+    #[allow(clippy::too_many_arguments)]
+    fn placed(
+        &self,
+        uri: &Uri,
+        path: Option<&Path>,
+        source: &Arc<SourceFile>,
+        parsed: Option<(Arc<ParsedFile>, DocPlace)>,
+        places: &Places,
+        ids: &mut HashMap<UnitKey, u32>,
+        inv: &mut Inventory,
+    ) -> Arc<ParsedFile> {
+        let (place, whole) = places.place(path, uri.as_str(), ids);
+        if let (DocPlace::Objects(unit), false) = (&place, whole) {
+            inv.set_partial(unit.bundle);
+        }
+        match parsed {
+            Some((p, was)) if was == place => p,
+            _ => {
+                let p = Arc::new(Self::read_placed(source, &place));
+                self.store_parse(uri, source, p.clone(), place);
+                p
+            }
+        }
+    }
+
+    /// Finds the places of the workspace's files and builds the inventory from every file.
+    fn build_whole(&self, built: &mut Built) -> (u64, Arc<Inventory>) {
         type Open = (
             Uri,
             Option<PathBuf>,
             Arc<SourceFile>,
             Option<(Arc<ParsedFile>, DocPlace)>,
         );
-        let (revision, disk, kustomizations, open, roots) = {
-            let st = self.state();
-            if let Some((rev, inv)) = &st.inventory
-                && *rev == st.revision
-            {
-                return (*rev, inv.clone());
+        let (linter, revision, disk, kustomizations, open) = loop {
+            let epoch = self.state().config_epoch;
+            let (linter, _) = self.linter(None);
+            let mut st = self.state();
+            if st.config_epoch != epoch {
+                // Reconfigured meanwhile: the places follow the new configuration.
+                continue;
+            }
+            st.stale = false;
+            let changed = std::mem::take(&mut st.dirty);
+            // What changed is not known file by file: the documents among them lint the
+            // others again.
+            for doc in st.open.values_mut() {
+                if changed.contains(&*doc.name) {
+                    doc.cascade = true;
+                }
             }
             let open_paths: HashSet<&PathBuf> =
                 st.open.values().filter_map(|d| d.path.as_ref()).collect();
@@ -365,9 +646,8 @@ impl Inner {
                     )
                 })
                 .collect();
-            (st.revision, disk, kustomizations, open, st.roots.clone())
+            break (linter, st.revision, disk, kustomizations, open);
         };
-        let (linter, _) = workspace::linter_for(None, &roots);
         let places = Places::new(
             kustomizations.iter().map(|(p, k)| (p.as_path(), &**k)),
             disk.iter()
@@ -375,19 +655,16 @@ impl Inner {
                 .chain(open.iter().filter_map(|(_, p, _, _)| p.as_deref())),
             &linter,
         );
-        let mut inv = Inventory::new();
-        let mut ids = std::mem::take(&mut self.state().bundle_ids);
-        let mark = |inv: &mut Inventory, place: &DocPlace, whole: bool| {
-            if let (DocPlace::Objects(unit), false) = (place, whole) {
-                inv.set_partial(unit.bundle);
-            }
-        };
+        let mut inv = Inventory::by_file();
+        let ids = &mut built.bundle_ids;
         for (path, objects, broken) in &disk {
-            let (place, whole) = places.place(Some(path), "", &mut ids);
-            mark(&mut inv, &place, whole);
+            let (place, whole) = places.place(Some(path), "", ids);
             let DocPlace::Objects(unit) = place else {
                 continue;
             };
+            if !whole {
+                inv.set_partial(unit.bundle);
+            }
             for o in objects.iter() {
                 inv.add(places.object(o, &unit));
             }
@@ -396,24 +673,20 @@ impl Inner {
             }
         }
         for (uri, path, source, parsed) in open {
-            let (place, whole) = places.place(path.as_deref(), uri.as_str(), &mut ids);
-            mark(&mut inv, &place, whole);
-            let parsed = match parsed {
-                Some((p, was)) if was == place => p,
-                _ => {
-                    let p = Arc::new(Self::read_placed(&source, &place));
-                    self.store_parse(&uri, &source, p.clone(), place.clone());
-                    p
-                }
-            };
+            let parsed = self.placed(
+                &uri,
+                path.as_deref(),
+                &source,
+                parsed,
+                &places,
+                ids,
+                &mut inv,
+            );
             inv.add_file(&parsed, &places.namespace, places.assumed);
         }
         let inv = Arc::new(inv);
-        let mut st = self.state();
-        st.bundle_ids = ids;
-        if st.revision == revision {
-            st.inventory = Some((revision, inv.clone()));
-        }
+        built.places = Some(places);
+        built.inventory = Some((revision, inv.clone()));
         (revision, inv)
     }
 
@@ -447,20 +720,20 @@ impl Inner {
     fn hover(&self, params: &HoverParams) -> Option<Hover> {
         let at = &params.text_document_position_params;
         let (linted, _, _) = self.analyze(&at.text_document.uri)?;
-        let (enc, path, roots) = {
+        let (enc, path) = {
             let st = self.state();
             let path = st
                 .open
                 .get(&at.text_document.uri)
                 .and_then(|d| d.path.clone());
-            (st.encoding(), path, st.roots.clone())
+            (st.encoding(), path)
         };
         let utf16 = matches!(enc, Encoding::Utf16);
         let offset = linted
             .source
             .offset_of_lsp(at.position.line, at.position.character, utf16);
         let (_, inventory) = self.inventory();
-        let (linter, _) = workspace::linter_for(path.as_deref(), &roots);
+        let (linter, _) = self.linter(path.as_deref());
         for doc in linted
             .parsed
             .documents
@@ -570,7 +843,7 @@ impl Inner {
                         st.disk.entry(path).or_insert(file);
                     }
                 }
-                st.changed();
+                st.replaced();
             }
             inner.client.log_message(MessageType::INFO, message).await;
             inner.relint_open(None);
@@ -723,6 +996,10 @@ impl LanguageServer for Backend {
         let json = doc.language_id.starts_with("json") || name.ends_with(".json");
         {
             let mut st = self.inner.state();
+            if path.as_deref().is_some_and(|p| !st.is_placed(p)) {
+                st.replaced();
+            }
+            st.changed(&name);
             st.open.insert(
                 doc.uri.clone(),
                 OpenDoc {
@@ -733,13 +1010,12 @@ impl LanguageServer for Backend {
                     version: doc.version,
                     parsed: None,
                     has_objects: false,
-                    // Set once the text is read and found to hold inventory objects.
+                    // Set once its objects are found to change the inventory.
                     cascade: false,
                     generation: 0,
                     last: None,
                 },
             );
-            st.changed();
         }
         self.inner.schedule(doc.uri, Duration::ZERO);
     }
@@ -758,10 +1034,10 @@ impl LanguageServer for Backend {
             }
             doc.source = Arc::new(SourceFile::new(doc.name.clone(), text));
             doc.version = params.text_document.version;
-            doc.cascade |= doc.has_objects;
             doc.parsed = None;
             doc.last = None;
-            st.changed();
+            let name = doc.name.clone();
+            st.changed(&name);
         }
         self.inner.schedule(uri, DEBOUNCE);
     }
@@ -770,11 +1046,7 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         let config = convert::file_path(&uri).is_some_and(|p| workspace::is_config(&p));
         if config {
-            {
-                let mut st = self.inner.state();
-                st.reported.clear();
-                st.changed();
-            }
+            self.inner.state().reconfigured();
             self.inner.relint_open(None);
         } else {
             self.inner.schedule(uri, Duration::ZERO);
@@ -786,7 +1058,13 @@ impl LanguageServer for Backend {
         let closed = {
             let mut st = self.inner.state();
             let closed = st.open.remove(&uri);
-            st.changed();
+            if let Some(doc) = &closed {
+                // The file on disk, if any, stands for it again.
+                if doc.path.as_deref().is_some_and(|p| !st.is_placed(p)) {
+                    st.replaced();
+                }
+                st.changed(&doc.name);
+            }
             closed
         };
         self.inner
@@ -794,6 +1072,7 @@ impl LanguageServer for Backend {
             .publish_diagnostics(uri.clone(), Vec::new(), None)
             .await;
         let Some(closed) = closed else { return };
+        let mut relint = closed.has_objects;
         // The file on disk counts again; it may differ from the buffer that was open.
         if let Some(path) = closed.path {
             let limits = self.inner.limits;
@@ -805,13 +1084,11 @@ impl LanguageServer for Backend {
             .ok()
             .flatten();
             let mut st = self.inner.state();
-            match read {
-                Some(f) => st.disk.insert(path, f),
-                None => st.disk.remove(&path),
-            };
-            st.changed();
+            let differs = st.update_disk(path.clone(), read);
+            // The buffer's objects leave, the file's come back.
+            relint |= differs || st.disk.contains_key(&path);
         }
-        if closed.has_objects {
+        if relint {
             self.inner.relint_open(None);
         }
     }
@@ -823,9 +1100,7 @@ impl LanguageServer for Backend {
                 continue;
             };
             if workspace::is_config(&path) {
-                let mut st = self.inner.state();
-                st.reported.clear();
-                st.changed();
+                self.inner.state().reconfigured();
                 relint = true;
                 continue;
             }
@@ -842,18 +1117,7 @@ impl LanguageServer for Backend {
                     .ok()
                     .flatten()
             };
-            let mut st = self.inner.state();
-            let had = match read {
-                Some(f) => {
-                    st.disk.insert(path, f);
-                    true
-                }
-                None => st.disk.remove(&path).is_some(),
-            };
-            if had {
-                st.changed();
-                relint = true;
-            }
+            relint |= self.inner.state().update_disk(path, read);
         }
         if relint {
             self.inner.relint_open(None);
@@ -884,7 +1148,7 @@ impl LanguageServer for Backend {
             let roots = st.roots.clone();
             st.disk
                 .retain(|p, _| roots.iter().any(|r| p.starts_with(r)));
-            st.changed();
+            st.replaced();
         }
         self.inner.start_indexing(added);
         self.inner.relint_open(None);

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use canarylint::bundle::{Grouping, Layout, UnitKey, normalize};
 use canarylint::kustomize::Kustomization;
-use canarylint::model::Object;
-use canarylint::{Broken, Bundle, Inventory, Kind, Linter, ParsedFile, Unit};
+use canarylint::model::{Location, Object, ObjectData};
+use canarylint::{Broken, Bundle, Inventory, Kind, Linter, ParsedFile, Span, Unit};
 use canarylint_workspace::collect::walk_folders;
 use canarylint_workspace::{ConfigSource, Options, Workspace};
 use rayon::prelude::*;
@@ -181,13 +181,18 @@ pub fn has_objects(parsed: &ParsedFile) -> bool {
     parsed.documents.iter().any(|d| d.kind != Kind::Other)
 }
 
-/// The linter for a document: the `.canarylint.yaml` found from its folder (or the first
-/// workspace folder) upward, as `check` run there would find it. A configuration that does
-/// not load is reported and left out.
-pub fn linter_for(path: Option<&Path>, roots: &[PathBuf]) -> (Linter, Option<String>) {
-    let dir = path
-        .and_then(Path::parent)
-        .or(roots.first().map(PathBuf::as_path));
+/// The folder a document's configuration is found from: the `.canarylint.yaml` of that
+/// folder or the nearest above it, as `check` run there would find it. A document without a
+/// path takes the first workspace folder's.
+pub fn config_dir(path: Option<&Path>, roots: &[PathBuf]) -> Option<PathBuf> {
+    path.and_then(Path::parent)
+        .or(roots.first().map(PathBuf::as_path))
+        .map(Path::to_path_buf)
+}
+
+/// The linter of the configuration found from `dir` upward (see [`config_dir`]). A
+/// configuration that does not load is reported and left out.
+pub fn linter_in(dir: Option<&Path>) -> (Linter, Option<String>) {
     let options = Options {
         config: dir.map_or(ConfigSource::None, |d| {
             ConfigSource::Discover(d.to_path_buf())
@@ -210,9 +215,98 @@ pub fn linter_for(path: Option<&Path>, roots: &[PathBuf]) -> (Linter, Option<Str
     }
 }
 
+/// What a file gives the inventory: its objects and its documents that did not parse.
+pub type Contribution = (Vec<Object>, Vec<Broken>);
+
+/// Whether two readings of a file give the other documents the same inventory. Byte offsets
+/// are left out: the other documents' diagnostics show places by line and column, so an edit
+/// that moves no object to another line or column (a new `stepWeight`) changes nothing for
+/// them. Any other difference counts, order included.
+pub fn same_for_others(a: &Contribution, b: &Contribution) -> bool {
+    a.0.len() == b.0.len()
+        && a.1.len() == b.1.len()
+        && a.0
+            .iter()
+            .zip(&b.0)
+            .all(|(x, y)| without_offsets(x) == without_offsets(y))
+        && a.1.iter().zip(&b.1).all(|(x, y)| {
+            let (mut x, mut y) = (x.clone(), y.clone());
+            x.problem.span = Span::default();
+            y.problem.span = Span::default();
+            x == y
+        })
+}
+
+/// An object with every byte span it carries zeroed (lines and columns kept).
+fn without_offsets(o: &Object) -> Object {
+    fn strip(l: &mut Option<Location>) {
+        if let Some(l) = l {
+            l.span = Span::default();
+        }
+    }
+    let mut o = o.clone();
+    strip(&mut o.origin);
+    match &mut o.data {
+        ObjectData::IstioGateway(g) => g
+            .servers
+            .iter_mut()
+            .for_each(|s| strip(&mut s.hosts_location)),
+        ObjectData::GatewayApiGateway(g) => strip(&mut g.listeners_location),
+        ObjectData::Workload(w) => {
+            strip(&mut w.selector_location);
+            strip(&mut w.ports_location);
+        }
+        // A location added to another kind's data is compared whole: more documents are
+        // linted again than needed, none fewer.
+        _ => {}
+    }
+    o
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn contribution(text: &str) -> Contribution {
+        let parsed = canarylint::read(
+            Arc::new(canarylint::SourceFile::new("a.yaml", text)),
+            &canarylint::Budget::GENEROUS,
+        );
+        (
+            Inventory::objects_of(&parsed, "default", true),
+            Inventory::broken_of(&parsed, "default", true),
+        )
+    }
+
+    #[test]
+    fn only_what_others_could_see_counts_as_a_change() {
+        let canary = "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata:\n  name: podinfo\nspec:\n  service:\n    gateways: [gw]\n  analysis:\n    stepWeight: 10\n";
+        let gateway = "---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: gw\nspec:\n  servers:\n    - hosts: ['*.example.com']\n";
+        let base = contribution(&format!("{canary}{gateway}"));
+        assert_eq!(base.0.len(), 2);
+        // A new stepWeight of another length moves the gateway's bytes, not its lines.
+        let step = contribution(&format!("{}{gateway}", canary.replace("10", "5")));
+        assert!(same_for_others(&base, &step));
+        // A new line moves the gateway: the others' related locations would move.
+        let moved = contribution(&format!(
+            "{}{gateway}",
+            canary.replace("spec:", "# note\nspec:")
+        ));
+        assert!(!same_for_others(&base, &moved));
+        // What the gateway serves, what the canary names, a document that no longer parses.
+        let hosts = contribution(&format!(
+            "{canary}{}",
+            gateway.replace("example.com", "example.org")
+        ));
+        assert!(!same_for_others(&base, &hosts));
+        let refs = contribution(&format!("{}{gateway}", canary.replace("[gw]", "[gw2]")));
+        assert!(!same_for_others(&base, &refs));
+        let broken = contribution(&format!(
+            "{canary}{}",
+            gateway.replace("hosts: [", "hosts: [[")
+        ));
+        assert!(!same_for_others(&base, &broken));
+    }
 
     #[test]
     fn index_reads_manifests_and_skips_hidden_and_ignored_folders() {

@@ -29,7 +29,7 @@ impl Location {
 }
 
 /// An object of the inventory.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Object {
     pub kind: Kind,
     pub namespace: String,
@@ -49,7 +49,7 @@ pub struct Object {
 /// Each kind's facts are boxed: inline, every object would be as large as the largest kind's
 /// (a Deployment's), and an inventory holds tens of thousands of them (a webhook's watched
 /// cluster).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub enum ObjectData {
     IstioGateway(Box<IstioGatewayInfo>),
     GatewayApiGateway(Box<GatewayApiInfo>),
@@ -64,7 +64,7 @@ pub enum ObjectData {
 }
 
 /// A VirtualService or HTTPRoute: who owns it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteInfo {
     /// `metadata.ownerReferences[].kind`: Flagger's own routes name `Canary`.
     pub owner_kinds: Vec<String>,
@@ -73,12 +73,12 @@ pub struct RouteInfo {
     pub destinations: Vec<String>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IstioGatewayInfo {
     pub servers: Vec<GatewayServer>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayServer {
     pub hosts: Vec<String>,
     /// The `hosts` list of this server, for related locations.
@@ -87,14 +87,14 @@ pub struct GatewayServer {
     pub protocol: Option<String>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayApiInfo {
     /// Listener hostnames; `None` for a listener without one (it matches every host).
     pub listeners: Vec<Option<String>>,
     pub listeners_location: Option<Location>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkloadInfo {
     pub match_labels: Vec<(String, String)>,
     pub pod_labels: Vec<(String, String)>,
@@ -103,7 +103,7 @@ pub struct WorkloadInfo {
     pub ports_location: Option<Location>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerInfo {
     pub name: String,
     pub ports: Vec<ContainerPort>,
@@ -115,7 +115,7 @@ pub struct ContainerPort {
     pub port: i64,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceInfo {
     pub ports: Vec<ServicePortInfo>,
     pub selector: Vec<(String, String)>,
@@ -131,20 +131,20 @@ pub struct ServicePortInfo {
     pub target_port: Option<String>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalerInfo {
     pub target_api_version: Option<String>,
     pub target_kind: Option<String>,
     pub target_name: Option<String>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PeerAuthenticationInfo {
     pub mtls_mode: Option<String>,
     pub has_selector: bool,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CanaryInfo {
     pub target_kind: Option<String>,
     pub target_name: Option<String>,
