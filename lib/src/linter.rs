@@ -449,15 +449,13 @@ impl Linter {
             // A text let go before the run (see [`Reread`]) is read now, as it is now: nothing
             // has been taken from it yet.
             let source = match reread {
-                Some(r) if input.source.is_released() => {
-                    match r.reread(&input.source.name) {
-                        Some(text) => Arc::new(SourceFile::new(input.source.name.clone(), text)),
-                        None => {
-                            lock(&changed).push(input.source.name.clone());
-                            Arc::new(SourceFile::new(input.source.name.clone(), ""))
-                        }
+                Some(r) if input.source.is_released() => match r.reread(&input.source.name) {
+                    Some(text) => Arc::new(SourceFile::new(input.source.name.clone(), text)),
+                    None => {
+                        lock(&changed).push(input.source.name.clone());
+                        Arc::new(SourceFile::new(input.source.name.clone(), ""))
                     }
-                }
+                },
                 _ => input.source,
             };
             let mut file = read(source, budget);
@@ -555,7 +553,11 @@ impl Linter {
     /// under the trees read before; a changed text is read anew (its objects stay in the
     /// inventory as first read), so that every position found is one of the text linted.
     fn restore(&self, file: &mut ParsedFile, namespace: Option<&str>, budget: &Budget) -> Restored {
-        let Some(text) = self.reread.as_deref().and_then(|r| r.reread(&file.source.name)) else {
+        let Some(text) = self
+            .reread
+            .as_deref()
+            .and_then(|r| r.reread(&file.source.name))
+        else {
             return Restored::Unreadable;
         };
         let text = match file.source.restore(text) {

@@ -65,7 +65,10 @@ impl SourceFile {
     /// so that it can be read again and checked ([`SourceFile::restore`]).
     pub fn release(&self) -> SourceFile {
         SourceFile {
-            fingerprint: Some(self.fingerprint.unwrap_or_else(|| Fingerprint::of(&self.text))),
+            fingerprint: Some(
+                self.fingerprint
+                    .unwrap_or_else(|| Fingerprint::of(&self.text)),
+            ),
             ..SourceFile::new(self.name.clone(), "")
         }
     }
@@ -281,7 +284,10 @@ mod tests {
         assert!(back.release().restore("a: 1\nb: 2\n".into()).is_ok());
         assert!(back.release().restore("a: 1\nb: 9\n".into()).is_err());
         assert!(f.restore("a: 1\nb: 2\n".into()).is_err(), "never released");
-        assert!(!SourceFile::new("e", "").release().is_released(), "nothing to let go");
+        assert!(
+            !SourceFile::new("e", "").release().is_released(),
+            "nothing to let go"
+        );
     }
 
     #[test]

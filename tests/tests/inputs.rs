@@ -522,7 +522,12 @@ fn lint_reread(
 fn described(findings: &[Finding]) -> Vec<String> {
     findings
         .iter()
-        .map(|f| format!("{} {}:{}:{} {}", f.rule.code, f.file, f.start.line, f.start.column, f.message))
+        .map(|f| {
+            format!(
+                "{} {}:{}:{} {}",
+                f.rule.code, f.file, f.start.line, f.start.column, f.message
+            )
+        })
         .collect()
 }
 

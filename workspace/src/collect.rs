@@ -473,7 +473,9 @@ mod tests {
         std::fs::write(&file, "a: 1\n").unwrap();
         let mut inputs = collect(std::slice::from_ref(&file), &mut Seen::default());
         // Standard input, as `collect` gives it: no file behind it.
-        inputs.sources.push(Arc::new(SourceFile::new(STDIN_NAME, "b: 2\n")));
+        inputs
+            .sources
+            .push(Arc::new(SourceFile::new(STDIN_NAME, "b: 2\n")));
         inputs.paths.push(None);
         let reader = Reader::of(&inputs);
         let name = inputs.sources[0].name.clone();

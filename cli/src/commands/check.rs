@@ -153,8 +153,7 @@ fn check(args: &CheckArgs, workspace: &Workspace) -> Result<Status, CliError> {
     let mut summary = Summary::of(&run);
     summary.fixes = fixed.map(|d| d.counts);
     let stdout_taken = fixed.is_some_and(|d| d.stdout_taken);
-    let status = if unreadable || !run.changed.is_empty() || fixed.is_some_and(|d| d.write_failed)
-    {
+    let status = if unreadable || !run.changed.is_empty() || fixed.is_some_and(|d| d.write_failed) {
         Status::Error
     } else if run.findings.iter().any(|f| f.severity >= fail_on)
         || fixed.is_some_and(|d| d.would_change)
