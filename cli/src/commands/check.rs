@@ -72,14 +72,12 @@ pub(crate) fn options(
 
 fn check(args: &CheckArgs, workspace: &Workspace) -> Result<Status, CliError> {
     let mut seen = Seen::default();
-    // Outside `--fix` (which keeps the texts it edits), no text is kept in memory while it is
-    // not being read or linted: each file is read again when the run gets to it.
+    // Outside `--fix` (which keeps the texts it edits), no text is kept between the passes:
+    // each file is read again when it is linted. The texts are still all read here first:
+    // letting them go at once (`collect_released`) left the peak where it was (at the end of
+    // the first pass) for one more read of every file.
     let reread = args.fix_mode().is_none();
-    let mut inputs = if reread {
-        collect::collect_released(&args.paths, &mut seen)
-    } else {
-        collect::collect(&args.paths, &mut seen)
-    };
+    let mut inputs = collect::collect(&args.paths, &mut seen);
     // A file given both to lint and as context is linted, and its objects also exist in the
     // cluster: context is read on its own.
     let mut context = collect::collect(&args.context, &mut Seen::default());
