@@ -38,9 +38,9 @@ pub use context::{
 pub use document::{BrokenDocument, Document, Kind, ParsedFile, ResourceRef, read};
 pub use finding::{Applicability, Edit, Finding, FindingReport, Fix};
 pub use inventory::{Broken, Bundle, Coverage, Inventory, Lookup, Unresolved, View};
-pub use linter::{Input, LintRun, Linter, Retain, Unit};
+pub use linter::{Input, LintRun, Linter, Reread, Retain, Unit};
 pub use rule::{FixAvailability, ProviderFamily, Rule, RuleMeta, RuleMetadata, Severity};
-pub use source::{LineCol, SourceFile};
+pub use source::{Fingerprint, LineCol, SourceFile};
 pub use tree::{Node, Span, Value};
 pub use yaml::Budget;
 

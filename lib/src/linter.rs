@@ -64,6 +64,15 @@ impl Default for Retain {
     }
 }
 
+/// Where a run gets back the texts it lets go between its passes. The library reads no
+/// files: the caller that read the inputs knows where each came from.
+pub trait Reread: Send + Sync {
+    /// Whether the source shown as `name` can be read again (standard input cannot).
+    fn can_reread(&self, name: &str) -> bool;
+    /// The text of the source shown as `name` as it is now; `None` when it cannot be read.
+    fn reread(&self, name: &str) -> Option<String>;
+}
+
 /// Runs a set of rules with a configuration.
 pub struct Linter {
     rules: Vec<&'static dyn Rule>,
@@ -71,6 +80,11 @@ pub struct Linter {
     pub config: Config,
     /// What runs of [`Linter::lint_sources`] keep after linting.
     pub retain: Retain,
+    /// With a reader, the texts of the files that can be read again are let go once their
+    /// objects are indexed, and read again (and checked to be the same) when the file is
+    /// linted: a run then never holds every text at once. Inputs handed over already released
+    /// ([`SourceFile::release`]) are read when the run gets to them.
+    pub reread: Option<Arc<dyn Reread>>,
     /// Which config `ignore` entries silenced something (a run lints files in parallel).
     ignore_used: Vec<std::sync::atomic::AtomicBool>,
 }
@@ -89,6 +103,7 @@ impl Linter {
             settings: Settings::default(),
             config: Config::default(),
             retain: Retain::ALL,
+            reread: None,
             ignore_used: Vec::new(),
         }
     }
@@ -422,11 +437,28 @@ impl Linter {
         let ns = self.settings.default_namespace.as_str();
         let assumed = self.settings.namespace_assumed;
         let retain = self.retain;
+        let reread = self.reread.as_deref();
+        // Kept to read a changed file anew in the second pass.
+        let namespaces: Vec<Option<Arc<str>>> =
+            inputs.iter().map(|i| i.unit.namespace.clone()).collect();
         // Each file is indexed as soon as it is read, and what no rule looks at is dropped
         // then: the trees of other objects, and the whole text of a file with nothing to lint.
         // Memory then holds Flagger objects and the inventory, not every manifest.
+        let changed = std::sync::Mutex::new(Vec::new());
         let index = |input: Input| {
-            let mut file = read(input.source, budget);
+            // A text let go before the run (see [`Reread`]) is read now, as it is now: nothing
+            // has been taken from it yet.
+            let source = match reread {
+                Some(r) if input.source.is_released() => match r.reread(&input.source.name) {
+                    Some(text) => Arc::new(SourceFile::new(input.source.name.clone(), text)),
+                    None => {
+                        lock(&changed).push(input.source.name.clone());
+                        Arc::new(SourceFile::new(input.source.name.clone(), ""))
+                    }
+                },
+                _ => input.source,
+            };
+            let mut file = read(source, budget);
             file.bundle = input.unit.bundle;
             if let Some(n) = &input.unit.namespace {
                 file.set_namespace(n);
@@ -444,6 +476,8 @@ impl Linter {
             }
             if !retain.sources && !needs_lint(&file) {
                 release_source(&mut file);
+            } else if reread.is_some_and(|r| r.can_reread(&file.source.name)) {
+                file.source = Arc::new(file.source.release());
             }
             (file, (objects, broken, count))
         };
@@ -470,18 +504,32 @@ impl Linter {
         }
         let mut findings: Vec<Finding> = files
             .par_iter_mut()
-            .flat_map_iter(|f| {
-                let found = if needs_lint(f) {
-                    self.lint_file(f, &inventory)
-                } else {
+            .zip(namespaces)
+            .flat_map_iter(|(f, namespace)| {
+                let found = if !needs_lint(f) {
                     Vec::new()
+                } else if f.source.is_released() {
+                    match self.restore(f, namespace.as_deref(), budget) {
+                        Restored::Same => self.lint_file(f, &inventory),
+                        Restored::Changed => {
+                            lock(&changed).push(f.source.name.clone());
+                            self.lint_file(f, &inventory)
+                        }
+                        Restored::Unreadable => {
+                            lock(&changed).push(f.source.name.clone());
+                            Vec::new()
+                        }
+                    }
+                } else {
+                    self.lint_file(f, &inventory)
                 };
                 if !retain.trees {
                     for doc in &mut f.documents {
                         doc.root = crate::tree::Node::default();
                     }
                 }
-                if !retain.sources {
+                // A text read again is let go again: an output that quotes it reads it once more.
+                if !retain.sources || f.source.fingerprint().is_some() {
                     release_source(f);
                 }
                 found
@@ -489,13 +537,63 @@ impl Linter {
             .collect();
         findings.extend(self.unused_config_ignores());
         sort_findings(&mut findings);
+        let mut changed = changed.into_inner().unwrap_or_else(|e| e.into_inner());
+        changed.sort_unstable();
+        changed.dedup();
         LintRun {
             files,
             documents,
             inventory,
             findings,
+            changed,
         }
     }
+
+    /// Reads a released file's text again for its second pass. The same text takes its place
+    /// under the trees read before; a changed text is read anew (its objects stay in the
+    /// inventory as first read), so that every position found is one of the text linted.
+    fn restore(&self, file: &mut ParsedFile, namespace: Option<&str>, budget: &Budget) -> Restored {
+        let Some(text) = self
+            .reread
+            .as_deref()
+            .and_then(|r| r.reread(&file.source.name))
+        else {
+            return Restored::Unreadable;
+        };
+        let text = match file.source.restore(text) {
+            Ok(same) => {
+                file.source = Arc::new(same);
+                return Restored::Same;
+            }
+            Err(text) => text,
+        };
+        let mut again = read(
+            Arc::new(SourceFile::new(file.source.name.clone(), text)),
+            budget,
+        );
+        again.bundle = file.bundle;
+        if let Some(n) = namespace {
+            again.set_namespace(n);
+        }
+        if !self.retain.trees {
+            again.documents.retain(|d| d.kind.is_flagger());
+        }
+        *file = again;
+        Restored::Changed
+    }
+}
+
+/// What reading a released text again found.
+enum Restored {
+    Same,
+    /// Not the text first read: linted as it is now.
+    Changed,
+    /// Gone or unreadable: not linted.
+    Unreadable,
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A source to lint and the unit it is applied with.
@@ -529,10 +627,14 @@ fn needs_lint(file: &ParsedFile) -> bool {
     file.has_flagger_objects() || !file.problems.is_empty() || !file.suppressions.ignores.is_empty()
 }
 
-/// Keeps a file's name and drops its text (the findings already hold their positions).
+/// Keeps a file's name and drops its text (the findings already hold their positions). A text
+/// read again keeps its fingerprint: an output that quotes it can read it once more.
 fn release_source(file: &mut ParsedFile) {
     if !file.source.text.is_empty() {
-        file.source = Arc::new(SourceFile::new(file.source.name.clone(), ""));
+        file.source = Arc::new(match file.source.fingerprint() {
+            Some(_) => file.source.release(),
+            None => SourceFile::new(file.source.name.clone(), ""),
+        });
     }
 }
 
@@ -545,6 +647,10 @@ pub struct LintRun {
     pub documents: usize,
     pub inventory: Inventory,
     pub findings: Vec<Finding>,
+    /// Files let go (see [`Reread`]) that could not be read again, or, read again between the
+    /// passes, were not the same (sorted). A changed file is linted as it is now; one that
+    /// cannot be read is not linted.
+    pub changed: Vec<Arc<str>>,
 }
 
 impl Linter {

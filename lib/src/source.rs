@@ -23,6 +23,30 @@ pub struct SourceFile {
     /// Whether a `\r` ends a line on its own somewhere (miette counts it as a line break,
     /// the line index does not). Found on first use, by the reports' renderer only.
     lone_cr: std::sync::OnceLock<bool>,
+    /// Known once the text is let go to be read again later (and kept when it is read
+    /// again): what the text read again must match to stand for the one the spans were
+    /// taken from.
+    fingerprint: Option<Fingerprint>,
+}
+
+/// The length and a hash of a text: enough to tell that a file read again is the one read
+/// before, without keeping it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub len: usize,
+    pub hash: u64,
+}
+
+impl Fingerprint {
+    pub fn of(text: &str) -> Fingerprint {
+        use std::hash::BuildHasher as _;
+        // A fixed seed: the fingerprints of one run are compared with each other only.
+        let state = foldhash::quality::FixedState::with_seed(0x6361_6e61_7279);
+        Fingerprint {
+            len: text.len(),
+            hash: state.hash_one(text.as_bytes()),
+        }
+    }
 }
 
 impl SourceFile {
@@ -33,6 +57,42 @@ impl SourceFile {
             text,
             line_starts: std::sync::OnceLock::new(),
             lone_cr: std::sync::OnceLock::new(),
+            fingerprint: None,
+        }
+    }
+
+    /// The same name without the text (nor its line index), remembering what the text was
+    /// so that it can be read again and checked ([`SourceFile::restore`]).
+    pub fn release(&self) -> SourceFile {
+        SourceFile {
+            fingerprint: Some(
+                self.fingerprint
+                    .unwrap_or_else(|| Fingerprint::of(&self.text)),
+            ),
+            ..SourceFile::new(self.name.clone(), "")
+        }
+    }
+
+    /// Whether this source stands for a text let go, to be read again
+    /// ([`SourceFile::restore`]). An empty file is never released: it has nothing to let go.
+    pub fn is_released(&self) -> bool {
+        self.text.is_empty() && self.fingerprint.is_some_and(|f| f.len > 0)
+    }
+
+    /// The fingerprint of the text, once known (a source released, or restored).
+    pub fn fingerprint(&self) -> Option<Fingerprint> {
+        self.fingerprint
+    }
+
+    /// The released text read again: a source equal to the one released when `text` is the
+    /// same (its length and hash); else `text` back (and always for a source never released).
+    pub fn restore(&self, text: String) -> Result<SourceFile, String> {
+        match self.fingerprint {
+            Some(fingerprint) if Fingerprint::of(&text) == fingerprint => Ok(SourceFile {
+                fingerprint: Some(fingerprint),
+                ..SourceFile::new(self.name.clone(), text)
+            }),
+            _ => Err(text),
         }
     }
 
@@ -201,6 +261,34 @@ impl miette::SourceCode for SourceFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_released_text_is_restored_only_by_the_same_text() {
+        let f = SourceFile::new("x", "a: 1\nb: 2\n");
+        let released = f.release();
+        assert!(released.text.is_empty());
+        assert!(released.is_released() && !f.is_released());
+        assert_eq!(released.name, f.name);
+        let back = released.restore("a: 1\nb: 2\n".into()).unwrap();
+        assert_eq!(back.fingerprint(), Some(Fingerprint::of("a: 1\nb: 2\n")));
+        assert_eq!(&*back.text, "a: 1\nb: 2\n");
+        assert!(!back.is_released());
+        assert_eq!(back.line_col(5), LineCol { line: 2, column: 1 });
+        // Same length, one byte changed; and a longer text.
+        assert_eq!(
+            released.restore("a: 1\nb: 3\n".into()).unwrap_err(),
+            "a: 1\nb: 3\n"
+        );
+        assert!(released.restore("a: 1\nb: 2\n\n".into()).is_err());
+        // Released again once restored, it still knows the first text.
+        assert!(back.release().restore("a: 1\nb: 2\n".into()).is_ok());
+        assert!(back.release().restore("a: 1\nb: 9\n".into()).is_err());
+        assert!(f.restore("a: 1\nb: 2\n".into()).is_err(), "never released");
+        assert!(
+            !SourceFile::new("e", "").release().is_released(),
+            "nothing to let go"
+        );
+    }
 
     #[test]
     fn columns_count_characters_and_utf16_units() {

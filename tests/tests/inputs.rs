@@ -494,3 +494,135 @@ fn a_kustomization_read_in_part_vouches_for_nothing() {
     );
     assert_eq!(codes(&lint(&[])), [("CL301", Severity::Error, 10)]);
 }
+
+/// Files as they are on disk when read again: `None` for a file gone.
+struct Disk(Vec<(&'static str, Option<String>)>);
+
+impl canarylint::Reread for Disk {
+    fn can_reread(&self, name: &str) -> bool {
+        self.0.iter().any(|(n, _)| *n == name)
+    }
+    fn reread(&self, name: &str) -> Option<String> {
+        self.0.iter().find(|(n, _)| *n == name)?.1.clone()
+    }
+}
+
+fn lint_reread(
+    files: &[(&'static str, String)],
+    disk: Option<Disk>,
+    retain: canarylint::Retain,
+) -> canarylint::LintRun {
+    let mut linter = Linter::new(canarylint_rules::ALL);
+    linter.retain = retain;
+    linter.reread = disk.map(|d| Arc::new(d) as Arc<dyn canarylint::Reread>);
+    let sources = files.iter().map(|(n, t)| source(n, t)).collect();
+    linter.lint_sources(sources, Vec::new(), &Budget::GENEROUS)
+}
+
+fn described(findings: &[Finding]) -> Vec<String> {
+    findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}:{}:{} {}",
+                f.rule.code, f.file, f.start.line, f.start.column, f.message
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_file_read_again_unchanged_is_linted_as_if_it_had_been_kept() {
+    let files = [
+        ("canary.yaml", canary("test", "podinfo")),
+        ("deployment.yaml", deployment("test", "other", 9898)),
+    ];
+    let kept = lint_reread(&files, None, canarylint::Retain::ALL);
+    assert!(!kept.findings.is_empty());
+    let disk = || Disk(files.iter().map(|(n, t)| (*n, Some(t.clone()))).collect());
+    for retain in [canarylint::Retain::ALL, canarylint::Retain::NOTHING] {
+        let run = lint_reread(&files, Some(disk()), retain);
+        assert_eq!(described(&run.findings), described(&kept.findings));
+        assert!(run.changed.is_empty(), "{:?}", run.changed);
+        // Let go again once linted, whatever is retained: it can be read again.
+        let canary = &run.files[0].source;
+        assert!(canary.is_released());
+        assert!(canary.restore(files[0].1.clone()).is_ok());
+    }
+}
+
+#[test]
+fn a_file_changed_between_the_passes_is_linted_as_it_is_now_and_named() {
+    let files = [
+        ("canary.yaml", canary("test", "podinfo")),
+        ("deployment.yaml", deployment("test", "other", 9898)),
+    ];
+    let kept = lint_reread(&files, None, canarylint::Retain::NOTHING);
+    assert!(!kept.findings.is_empty());
+    // A line added at the top: the spans of the trees first read are one line off.
+    let edited = format!("# edited\n{}", files[0].1);
+    let disk = Disk(vec![
+        ("canary.yaml", Some(edited)),
+        ("deployment.yaml", Some(files[1].1.clone())),
+    ]);
+    let run = lint_reread(&files, Some(disk), canarylint::Retain::NOTHING);
+    assert_eq!(run.changed, [Arc::<str>::from("canary.yaml")]);
+    let shifted: Vec<(&str, u32)> = kept
+        .findings
+        .iter()
+        .map(|f| (f.rule.code, f.start.line + 1))
+        .collect();
+    let now: Vec<(&str, u32)> = run
+        .findings
+        .iter()
+        .map(|f| (f.rule.code, f.start.line))
+        .collect();
+    assert_eq!(now, shifted);
+
+    // Gone before the second pass: not linted, and named.
+    let disk = Disk(vec![
+        ("canary.yaml", None),
+        ("deployment.yaml", Some(files[1].1.clone())),
+    ]);
+    let run = lint_reread(&files, Some(disk), canarylint::Retain::NOTHING);
+    assert_eq!(run.changed, [Arc::<str>::from("canary.yaml")]);
+    assert!(
+        run.findings.iter().all(|f| &*f.file != "canary.yaml"),
+        "{:?}",
+        described(&run.findings)
+    );
+}
+
+#[test]
+fn inputs_released_before_the_run_are_read_when_it_gets_to_them() {
+    let files = [
+        ("canary.yaml", canary("test", "podinfo")),
+        ("deployment.yaml", deployment("test", "other", 9898)),
+    ];
+    let kept = lint_reread(&files, None, canarylint::Retain::NOTHING);
+    assert!(!kept.findings.is_empty());
+    let released = |disk: Disk| {
+        let mut linter = Linter::new(canarylint_rules::ALL);
+        linter.retain = canarylint::Retain::NOTHING;
+        linter.reread = Some(Arc::new(disk));
+        let sources = files
+            .iter()
+            .map(|(n, t)| Arc::new(SourceFile::new(*n, t.as_str()).release()))
+            .collect();
+        linter.lint_sources(sources, Vec::new(), &Budget::GENEROUS)
+    };
+    let run = released(Disk(
+        files.iter().map(|(n, t)| (*n, Some(t.clone()))).collect(),
+    ));
+    assert_eq!(described(&run.findings), described(&kept.findings));
+    assert!(run.changed.is_empty());
+    assert_eq!(run.documents, kept.documents);
+
+    // The Deployment gone before the run read it: named, and the Canary linted without it.
+    let run = released(Disk(vec![
+        ("canary.yaml", Some(files[0].1.clone())),
+        ("deployment.yaml", None),
+    ]));
+    assert_eq!(run.changed, [Arc::<str>::from("deployment.yaml")]);
+    assert_eq!(run.documents, kept.documents - 1);
+}

@@ -7,7 +7,7 @@
 //! and folders are skipped, and only `.yaml`, `.yml` and `.json` files are taken. A file named on
 //! the command line is always read, whatever its name or what an ignore file says.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -46,6 +46,35 @@ pub struct Inputs {
     /// kustomizations are looked for.
     pub paths: Vec<Option<PathBuf>>,
     pub errors: Vec<InputError>,
+}
+
+/// Reads the files of a set of inputs again, by the name they are shown under: what lets a
+/// run keep no text between its passes. Standard input is not a file and cannot be read again.
+#[derive(Debug, Default)]
+pub struct Reader {
+    paths: HashMap<Arc<str>, PathBuf>,
+}
+
+impl Reader {
+    pub fn of(inputs: &Inputs) -> Reader {
+        let paths = inputs
+            .sources
+            .iter()
+            .zip(&inputs.paths)
+            .filter_map(|(s, p)| Some((s.name.clone(), p.clone()?)))
+            .collect();
+        Reader { paths }
+    }
+}
+
+impl canarylint::Reread for Reader {
+    fn can_reread(&self, name: &str) -> bool {
+        self.paths.contains_key(name)
+    }
+
+    fn reread(&self, name: &str) -> Option<String> {
+        String::from_utf8(std::fs::read(self.paths.get(name)?).ok()?).ok()
+    }
 }
 
 /// A file found but not read yet.
@@ -135,7 +164,7 @@ pub fn collect(paths: &[PathBuf], seen: &mut Seen) -> Inputs {
             Slot::Error(e) => vec![Err(e)],
             Slot::Files(files) => files
                 .into_par_iter()
-                .map(|p| read_file(&p.path, p.display).map(|s| (s, Some(p.id))))
+                .map(|p| Ok((read_file(&p.path, p.display)?, Some(p.id))))
                 .collect(),
         };
         for r in results {
@@ -415,5 +444,31 @@ mod tests {
         let first = collect(&[dir.path().to_path_buf()], &mut seen);
         let again = collect(&[dir.path().join("a.yaml")], &mut seen);
         assert_eq!((first.sources.len(), again.sources.len()), (1, 0));
+    }
+
+    #[test]
+    fn a_reader_reads_the_files_again_as_they_are_now() {
+        use canarylint::Reread as _;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.yaml");
+        std::fs::write(&file, "a: 1\n").unwrap();
+        let mut inputs = collect(std::slice::from_ref(&file), &mut Seen::default());
+        // Standard input, as `collect` gives it: no file behind it.
+        inputs
+            .sources
+            .push(Arc::new(SourceFile::new(STDIN_NAME, "b: 2\n")));
+        inputs.paths.push(None);
+        let reader = Reader::of(&inputs);
+        let name = inputs.sources[0].name.clone();
+        assert!(reader.can_reread(&name));
+        assert!(!reader.can_reread(STDIN_NAME));
+        assert_eq!(reader.reread(&name).as_deref(), Some("a: 1\n"));
+        std::fs::write(&file, "a: 2\n").unwrap();
+        assert_eq!(reader.reread(&name).as_deref(), Some("a: 2\n"));
+        std::fs::write(&file, b"a: \xff\n").unwrap();
+        assert_eq!(reader.reread(&name), None, "not UTF-8 any more");
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(reader.reread(&name), None);
+        assert_eq!(reader.reread(STDIN_NAME), None);
     }
 }

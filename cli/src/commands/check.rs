@@ -72,6 +72,11 @@ pub(crate) fn options(
 
 fn check(args: &CheckArgs, workspace: &Workspace) -> Result<Status, CliError> {
     let mut seen = Seen::default();
+    // Outside `--fix` (which keeps the texts it edits), no text is kept between the passes:
+    // each file is read again when it is linted. The texts are still all read here first:
+    // letting each go as soon as it was read left the peak where it was (at the end of the
+    // first pass) for one more read of every file.
+    let reread = args.fix_mode().is_none();
     let mut inputs = collect::collect(&args.paths, &mut seen);
     // A file given both to lint and as context is linted, and its objects also exist in the
     // cluster: context is read on its own.
@@ -101,6 +106,10 @@ fn check(args: &CheckArgs, workspace: &Workspace) -> Result<Status, CliError> {
     }
     // Where each file is written back to, before placing takes the sources.
     let fix_paths = args.fix_mode().map(|_| fix::Paths::of(&inputs));
+    let reader = reread.then(|| std::sync::Arc::new(collect::Reader::of(&inputs)));
+    linter.reread = reader
+        .clone()
+        .map(|r| r as std::sync::Arc<dyn canarylint::Reread>);
     let placed = units::place(inputs, workspace.grouping);
     let context = units::place_context(context);
     let (run, fixed) = match (args.fix_mode(), fix_paths) {
@@ -133,10 +142,16 @@ fn check(args: &CheckArgs, workspace: &Workspace) -> Result<Status, CliError> {
         ),
     };
 
+    for name in &run.changed {
+        eprintln!(
+            "canarylint: {name} changed while it was checked: its findings are those of the \
+             text read last (or none if it cannot be read); check it again"
+        );
+    }
     let mut summary = Summary::of(&run);
     summary.fixes = fixed.map(|d| d.counts);
     let stdout_taken = fixed.is_some_and(|d| d.stdout_taken);
-    let status = if unreadable || fixed.is_some_and(|d| d.write_failed) {
+    let status = if unreadable || !run.changed.is_empty() || fixed.is_some_and(|d| d.write_failed) {
         Status::Error
     } else if run.findings.iter().any(|f| f.severity >= fail_on)
         || fixed.is_some_and(|d| d.would_change)
@@ -152,6 +167,7 @@ fn check(args: &CheckArgs, workspace: &Workspace) -> Result<Status, CliError> {
         fail_on,
         default_namespace: &namespace,
         input_errors: input_errors.iter().map(ToString::to_string).collect(),
+        reread: reader.as_deref().map(|r| r as &dyn canarylint::Reread),
     };
     let written = match &args.output {
         // The report to the file, the summary line to the terminal.
@@ -246,6 +262,8 @@ struct Report<'a> {
     default_namespace: &'a str,
     /// Inputs that could not be read, as reported on stderr.
     input_errors: Vec<String>,
+    /// Where the texts the run let go are read again, for the formats that quote them.
+    reread: Option<&'a dyn canarylint::Reread>,
 }
 
 impl Report<'_> {
@@ -261,6 +279,7 @@ impl Report<'_> {
             CheckFormat::Human => human::write(
                 out,
                 self.run,
+                &output::Texts::new(self.run, self.reread),
                 &self.summary,
                 human::Options { color, quiet },
             ),
@@ -274,6 +293,7 @@ impl Report<'_> {
                         rules: &rules,
                         cwd: cwd.as_deref(),
                         input_errors: &self.input_errors,
+                        reread: self.reread,
                     },
                 )
             }

@@ -2,12 +2,13 @@
 
 use std::collections::HashMap;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use canarylint::{Finding, FindingReport, LintRun, Severity, SourceFile};
 use miette::{GraphicalReportHandler, GraphicalTheme};
 use rayon::prelude::*;
 
-use super::Summary;
+use super::{Summary, Texts};
 
 /// Findings rendered together: enough to keep every thread busy, few enough to stay small.
 const RENDER_CHUNK: usize = 512;
@@ -25,14 +26,10 @@ pub struct Options {
 pub fn write(
     out: &mut impl Write,
     run: &LintRun,
+    texts: &Texts<'_>,
     summary: &Summary,
     opts: Options,
 ) -> io::Result<()> {
-    let sources: HashMap<&str, &SourceFile> = run
-        .files
-        .iter()
-        .map(|f| (&*f.source.name, &*f.source))
-        .collect();
     let theme = if opts.color {
         GraphicalTheme::unicode()
     } else {
@@ -49,9 +46,16 @@ pub fn write(
     // Rendered in parallel a chunk at a time, written in the findings' order: the first
     // reports appear at once and a large run never holds all its reports in memory.
     for chunk in shown.chunks(RENDER_CHUNK) {
+        // Only the texts of this chunk's files are held (read again if the run let them go).
+        let mut files: Vec<&str> = chunk.iter().map(|f| &*f.file).collect();
+        files.dedup();
+        let sources: HashMap<&str, Arc<SourceFile>> = files
+            .par_iter()
+            .filter_map(|&name| Some((name, texts.get(name)?)))
+            .collect();
         let rendered: Vec<String> = chunk
             .par_iter()
-            .map(|f| render(&handler, f, sources.get(&*f.file).copied()))
+            .map(|f| render(&handler, f, sources.get(&*f.file).map(|s| &**s)))
             .collect();
         for report in rendered {
             out.write_all(report.as_bytes())?;

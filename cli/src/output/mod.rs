@@ -9,9 +9,11 @@ pub mod junit;
 pub mod plan;
 pub mod sarif;
 
+use std::collections::HashMap;
 use std::path::{Component, Path};
+use std::sync::Arc;
 
-use canarylint::{LintRun, Severity};
+use canarylint::{LintRun, Reread, Severity, SourceFile};
 
 /// The counts every format ends with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -71,6 +73,35 @@ impl Summary {
             plural(self.files, "file"),
             plural(self.documents, "document")
         )
+    }
+}
+
+/// The texts a report quotes: those the run kept, or, for a run that let them go, read again
+/// and checked to be the texts linted.
+pub struct Texts<'a> {
+    sources: HashMap<&'a str, &'a Arc<SourceFile>>,
+    reread: Option<&'a dyn Reread>,
+}
+
+impl<'a> Texts<'a> {
+    pub fn new(run: &'a LintRun, reread: Option<&'a dyn Reread>) -> Self {
+        let sources = run
+            .files
+            .iter()
+            .map(|f| (&*f.source.name, &f.source))
+            .collect();
+        Texts { sources, reread }
+    }
+
+    /// The text of a file of the run; `None` for a name that is not one (the configuration
+    /// file), or a text let go that cannot be read again as it was.
+    pub fn get(&self, file: &str) -> Option<Arc<SourceFile>> {
+        let source = self.sources.get(file)?;
+        if !source.is_released() {
+            return Some(Arc::clone(source));
+        }
+        let text = self.reread?.reread(file)?;
+        source.restore(text).ok().map(Arc::new)
     }
 }
 

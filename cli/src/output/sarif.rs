@@ -28,7 +28,7 @@ pub const SCHEMA_URL: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub const INFORMATION_URI: &str = "https://github.com/canarylint/canarylint";
 
 /// What goes into the log besides the run's findings.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Options<'a> {
     /// Every rule, listed in the driver whether it fired or not.
     pub rules: &'a [&'static RuleMeta],
@@ -36,6 +36,8 @@ pub struct Options<'a> {
     pub cwd: Option<&'a Path>,
     /// Inputs that could not be read (they make the run unsuccessful).
     pub input_errors: &'a [String],
+    /// Where the texts the run let go are read again (for the regions of labels and fixes).
+    pub reread: Option<&'a dyn canarylint::Reread>,
 }
 
 /// Writes the log as pretty-printed JSON and a newline.
@@ -57,11 +59,9 @@ pub fn log(run: &LintRun, opts: Options<'_>) -> Sarif {
     }
     let index: HashMap<&str, usize> = rules.iter().enumerate().map(|(i, m)| (m.code, i)).collect();
     let registered = |m: &RuleMeta| opts.rules.iter().any(|r| r.code == m.code);
-    let sources: HashMap<&str, &SourceFile> = run
-        .files
-        .iter()
-        .map(|f| (&*f.source.name, &*f.source))
-        .collect();
+    let texts = super::Texts::new(run, opts.reread);
+    // Findings come sorted by file: each text is read (again) once.
+    let mut last: Option<(&str, Option<std::sync::Arc<SourceFile>>)> = None;
 
     let driver = ToolComponent::builder()
         .name("canarylint")
@@ -80,12 +80,11 @@ pub fn log(run: &LintRun, opts: Options<'_>) -> Sarif {
         .findings
         .iter()
         .map(|f| {
-            result(
-                f,
-                index.get(f.rule.code).copied(),
-                sources.get(&*f.file).copied(),
-                opts.cwd,
-            )
+            if last.as_ref().is_none_or(|(name, _)| *name != &*f.file) {
+                last = Some((&f.file, texts.get(&f.file)));
+            }
+            let source = last.as_ref().and_then(|(_, s)| s.as_deref());
+            result(f, index.get(f.rule.code).copied(), source, opts.cwd)
         })
         .collect();
 
