@@ -7,18 +7,17 @@
 #![cfg(all(feature = "lsp", feature = "serve"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/lsp_client.rs"]
+mod lsp_client;
+
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
 
 use canarylint::{Budget, Severity, SourceFile};
 use clap::Parser;
+use lsp_client::{Client, file_uri};
 use serde_json::{Value, json};
-
-const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A Canary with a weight above the maximum (CL201, error) that also mirrors with weights
 /// (CL202, a warning on Istio); its target is in the folder, so no reference is unresolved.
@@ -181,31 +180,16 @@ fn through_webhook(dir: &Path) -> BTreeSet<(String, Severity)> {
 /// server may publish before its index of the folder is read: the last publication within
 /// the time limit, or the first equal to `expected`, is the answer.
 fn through_lsp(dir: &Path, expected: &Found) -> Found {
-    let mut lsp = Lsp::start(dir);
-    let path = dir.join("canary.yaml");
-    let uri = file_uri(&path);
-    lsp.notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": CANARY}}),
-    );
-    let deadline = Instant::now() + TIMEOUT;
-    let mut last = Found::new();
-    while let Some(msg) = lsp.next(deadline) {
-        if msg["method"] != "textDocument/publishDiagnostics" || msg["params"]["uri"] != uri {
-            continue;
-        }
-        last = msg["params"]["diagnostics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(diagnostic)
-            .collect();
-        if &last == expected {
-            break;
-        }
-    }
+    let mut lsp = Client::start(dir, false);
+    let uri = file_uri(&dir.join("canary.yaml"));
+    lsp.open(&uri, "yaml", CANARY);
+    // The first diagnostics may come before the workspace folder is read: wait for the
+    // findings `check` gave (a timeout names them).
+    let diagnostics = lsp.diagnostics(&uri, &format!("the findings of check {expected:?}"), |d| {
+        &d.iter().map(diagnostic).collect::<Found>() == expected
+    });
     lsp.shutdown();
-    last
+    diagnostics.iter().map(diagnostic).collect()
 }
 
 fn diagnostic(d: &Value) -> (String, Severity, u32, u32) {
@@ -280,134 +264,4 @@ fn plan_honours_the_configuration_like_check() {
     let configured = folder(true);
     assert!(plan_codes(plain.path()).contains("CL202"));
     assert!(!plan_codes(configured.path()).contains("CL202"));
-}
-
-// A minimal language client: Content-Length framing over the real binary's stdio.
-
-struct Lsp {
-    child: Child,
-    stdin: ChildStdin,
-    rx: Receiver<Value>,
-    next_id: i64,
-}
-
-fn file_uri(path: &Path) -> String {
-    let path: PathBuf = std::fs::canonicalize(path).unwrap();
-    format!("file://{}", path.display())
-}
-
-fn read_message(r: &mut impl BufRead) -> Option<Value> {
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        if line == "\r\n" {
-            break;
-        }
-        if let Some(v) = line.trim_end().strip_prefix("Content-Length: ") {
-            length = v.parse::<usize>().ok();
-        }
-    }
-    let mut body = vec![0; length?];
-    r.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
-}
-
-impl Lsp {
-    fn start(root: &Path) -> Lsp {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_canarylint"))
-            .arg("lsp")
-            .current_dir(root)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let mut r = BufReader::new(stdout);
-            while let Some(msg) = read_message(&mut r) {
-                if tx.send(msg).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut lsp = Lsp {
-            child,
-            stdin,
-            rx,
-            next_id: 1,
-        };
-        let root_uri = file_uri(root);
-        lsp.request(
-            "initialize",
-            json!({
-                "processId": null,
-                "rootUri": root_uri,
-                "workspaceFolders": [{"uri": root_uri, "name": "doors"}],
-                "capabilities": {}
-            }),
-        );
-        lsp.notify("initialized", json!({}));
-        lsp
-    }
-
-    fn send(&mut self, message: &Value) {
-        let body = serde_json::to_string(message).unwrap();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        self.stdin.flush().unwrap();
-    }
-
-    fn notify(&mut self, method: &str, params: Value) {
-        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
-    }
-
-    /// Sends a request and waits for its answer, answering the server's own requests.
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        self.wait(|m| m["id"] == id && m.get("method").is_none())
-    }
-
-    fn wait(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            let msg = self
-                .next(deadline)
-                .expect("the language server did not answer in time");
-            if pred(&msg) {
-                return msg;
-            }
-        }
-    }
-
-    /// The next message before `deadline`, the server's own requests answered.
-    fn next(&mut self, deadline: Instant) -> Option<Value> {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let msg = self.rx.recv_timeout(left).ok()?;
-        if msg.get("method").is_some()
-            && let Some(id) = msg.get("id")
-        {
-            let id = id.clone();
-            self.send(&json!({"jsonrpc": "2.0", "id": id, "result": null}));
-        }
-        Some(msg)
-    }
-
-    fn shutdown(mut self) {
-        self.request("shutdown", Value::Null);
-        self.notify("exit", Value::Null);
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Lsp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
 }

@@ -102,7 +102,7 @@ fn fix_in_editor(lsp: &mut Client, uri: &str, text: &str, unsafe_fixes: bool) ->
         // A fresh open is linted at once; a change would wait for the debounce.
         lsp.open_version(uri, &text, version);
         lsp.diagnostics_for_version(uri, version);
-        let actions = lsp.code_actions(uri, &text);
+        let actions = lsp.code_actions_anywhere(uri, &text);
         lsp.close(uri);
         let fix = actions.iter().find(|a| {
             let title = a["title"].as_str().unwrap();
@@ -121,7 +121,7 @@ fn fix_in_editor(lsp: &mut Client, uri: &str, text: &str, unsafe_fixes: bool) ->
 /// a second `--fix` changes nothing.
 fn fixes_match_the_editor(unsafe_fixes: bool) {
     let lsp_root = tempfile::tempdir().unwrap();
-    let mut lsp = Client::start(lsp_root.path());
+    let mut lsp = Client::start(lsp_root.path(), false);
     let work = tempfile::tempdir().unwrap();
     let mut flags = vec!["--fix", "-q"];
     if unsafe_fixes {

@@ -8,8 +8,11 @@
 //! set), where `.ci/run` installs it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/lsp_client.rs"]
+mod lsp_client;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
@@ -68,26 +71,10 @@ impl Client {
         let (send, messages) = channel();
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
-            loop {
-                let mut length = None;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(n) = line.strip_prefix("Content-Length: ") {
-                        length = n.parse::<usize>().ok();
-                    }
-                }
-                let mut body = vec![0; length.expect("a Content-Length header")];
-                if reader.read_exact(&mut body).is_err() {
-                    return;
-                }
-                if send.send(serde_json::from_slice(&body).unwrap()).is_err() {
+            // The framing of `canarylint lsp`'s own tests; output that is not the protocol
+            // ends the stream, and the wait that follows reports the server's state.
+            while let Ok(Some(message)) = lsp_client::read_message(&mut reader) {
+                if send.send(message).is_err() {
                     return;
                 }
             }

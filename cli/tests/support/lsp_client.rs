@@ -1,5 +1,8 @@
-//! A small language client over the real `canarylint lsp`: Content-Length framing, requests
-//! with bounded waits, and the conversions between protocol positions and byte offsets.
+//! A small language client over the real `canarylint lsp`, for every test that drives it as an
+//! editor does: Content-Length framing, requests and waits bounded by [`TIMEOUT`], the
+//! server's own requests answered, and the conversions between protocol positions and byte
+//! offsets. A server that hangs, exits or writes anything but the protocol to stdout fails
+//! the test with its stderr.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -14,50 +17,84 @@ use serde_json::{Value, json};
 /// How long any single wait may take.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A language client over a child process.
 pub struct Client {
     child: Child,
     stdin: Arc<Mutex<ChildStdin>>,
     rx: Receiver<Result<Value, String>>,
+    /// Messages received but not looked at yet.
     stash: Vec<Value>,
     next_id: i64,
     stderr: Arc<Mutex<String>>,
+    /// The result of `initialize`.
+    pub init: Value,
+    /// The documents of every publishDiagnostics received, in order (never dropped).
+    published: Vec<String>,
 }
 
-fn write_message(stdin: &Mutex<ChildStdin>, message: &Value) {
+pub fn write_message(stdin: &Mutex<ChildStdin>, message: &Value) {
     let body = serde_json::to_string(message).unwrap();
     let mut w = stdin.lock().unwrap();
+    // A server that exited leaves a closed pipe; the wait that follows reports it.
     let _ = write!(w, "Content-Length: {}\r\n\r\n{body}", body.len());
     let _ = w.flush();
 }
 
-fn read_message(r: &mut impl BufRead) -> Result<Option<Value>, String> {
+/// Reads one framed message; anything else on stdout is an error.
+pub fn read_message(r: &mut impl BufRead) -> Result<Option<Value>, String> {
     let mut length = None;
     loop {
         let mut line = String::new();
         let n = r.read_line(&mut line).map_err(|e| e.to_string())?;
         if n == 0 {
-            return Ok(None);
+            return if length.is_none() {
+                Ok(None)
+            } else {
+                Err("end of output inside a header".into())
+            };
         }
         if line == "\r\n" {
             break;
         }
-        let header = line
-            .strip_suffix("\r\n")
-            .ok_or_else(|| format!("not a protocol header on stdout: {line:?}"))?;
+        let Some(header) = line.strip_suffix("\r\n") else {
+            return Err(format!("not a protocol header line on stdout: {line:?}"));
+        };
         if let Some(v) = header.strip_prefix("Content-Length: ") {
             length = Some(v.parse::<usize>().map_err(|e| e.to_string())?);
+        } else if !header.starts_with("Content-Type: ") {
+            return Err(format!("not a protocol header on stdout: {header:?}"));
         }
     }
-    let mut body = vec![0; length.ok_or("a message without Content-Length")?];
+    let length = length.ok_or("a message without Content-Length")?;
+    let mut body = vec![0; length];
     r.read_exact(&mut body).map_err(|e| e.to_string())?;
     serde_json::from_slice(&body)
         .map(Some)
-        .map_err(|e| e.to_string())
+        .map_err(|e| format!("a message body that is not JSON: {e}"))
+}
+
+pub fn capabilities(utf8: bool) -> Value {
+    let mut caps = json!({
+        "textDocument": {
+            "publishDiagnostics": { "relatedInformation": true, "versionSupport": true },
+            "codeAction": { "codeActionLiteralSupport": { "codeActionKind": { "valueSet": ["quickfix"] } } },
+            "synchronization": { "didSave": true }
+        },
+        "workspace": {
+            "didChangeWatchedFiles": { "dynamicRegistration": true },
+            "workspaceFolders": true,
+            "applyEdit": true
+        }
+    });
+    if utf8 {
+        caps["general"] = json!({ "positionEncodings": ["utf-8", "utf-16"] });
+    }
+    caps
 }
 
 impl Client {
-    /// Starts the server with `root` as its only workspace folder.
-    pub fn start(root: &Path) -> Client {
+    /// Starts the server and initializes it with a workspace folder.
+    pub fn start(root: &Path, utf8: bool) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_canarylint"))
             .arg("lsp")
             .current_dir(root)
@@ -89,6 +126,7 @@ impl Client {
             loop {
                 match read_message(&mut r) {
                     Ok(Some(msg)) => {
+                        // Requests from the server (registrations) are answered at once.
                         if msg.get("method").is_some()
                             && let Some(id) = msg.get("id")
                         {
@@ -116,20 +154,16 @@ impl Client {
             stash: Vec::new(),
             next_id: 0,
             stderr,
+            init: Value::Null,
+            published: Vec::new(),
         };
         let root_uri = file_uri(root);
-        client.request(
+        client.init = client.request(
             "initialize",
             json!({
                 "processId": null,
                 "rootUri": root_uri,
-                "capabilities": {
-                    "textDocument": {
-                        "publishDiagnostics": { "versionSupport": true },
-                        "codeAction": { "codeActionLiteralSupport": { "codeActionKind": { "valueSet": ["quickfix"] } } }
-                    },
-                    "workspace": { "workspaceFolders": true, "applyEdit": true }
-                },
+                "capabilities": capabilities(utf8),
                 "workspaceFolders": [{ "uri": root_uri, "name": "ws" }]
             }),
         );
@@ -141,11 +175,12 @@ impl Client {
         write_message(&self.stdin, &message);
     }
 
-    /// Sends a notification; diagnostics received before it are dropped.
+    /// Sends a notification. Diagnostics received so far describe the state before it, so they
+    /// are dropped: a later wait sees only what was published after.
     pub fn notify(&mut self, method: &str, params: Value) {
         while let Ok(msg) = self.rx.try_recv() {
             match msg {
-                Ok(m) => self.stash.push(m),
+                Ok(m) => self.received(m),
                 Err(e) => self.fail(&format!("bad output: {e}")),
             }
         }
@@ -162,12 +197,13 @@ impl Client {
             m.get("id") == Some(&json!(id)) && m.get("method").is_none()
         });
         if let Some(e) = response.get("error") {
-            self.fail(&format!("{method} failed: {e}"));
+            panic!("{method} failed: {e}");
         }
         response["result"].clone()
     }
 
-    fn wait_for(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    /// The first message (stashed or new) that matches; fails after [`TIMEOUT`].
+    pub fn wait_for(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
         if let Some(i) = self.stash.iter().position(&pred) {
             return self.stash.remove(i);
         }
@@ -175,17 +211,39 @@ impl Client {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.rx.recv_timeout(left) {
-                Ok(Ok(msg)) if pred(&msg) => return msg,
-                Ok(Ok(msg)) => self.stash.push(msg),
+                Ok(Ok(msg)) => {
+                    self.log(&msg);
+                    if pred(&msg) {
+                        return msg;
+                    }
+                    self.stash.push(msg);
+                }
                 Ok(Err(e)) => self.fail(&format!("bad output while waiting for {what}: {e}")),
                 Err(RecvTimeoutError::Timeout) => {
                     self.fail(&format!("timed out waiting for {what}"))
                 }
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.fail(&format!("the server stopped while waiting for {what}"))
-                }
+                Err(RecvTimeoutError::Disconnected) => self.fail(&format!(
+                    "the server closed its output while waiting for {what}"
+                )),
             }
         }
+    }
+
+    fn received(&mut self, msg: Value) {
+        self.log(&msg);
+        self.stash.push(msg);
+    }
+
+    fn log(&mut self, msg: &Value) {
+        if msg["method"] == "textDocument/publishDiagnostics" {
+            let uri = msg["params"]["uri"].as_str().unwrap_or_default();
+            self.published.push(uri.to_string());
+        }
+    }
+
+    /// How many times diagnostics were published for `uri` so far.
+    pub fn publications(&self, uri: &str) -> usize {
+        self.published.iter().filter(|u| *u == uri).count()
     }
 
     fn fail(&mut self, message: &str) -> ! {
@@ -195,7 +253,22 @@ impl Client {
         panic!("{message}\n--- server stderr ---\n{stderr}");
     }
 
-    /// The diagnostics published for a version of a document.
+    /// The next diagnostics published for `uri` that satisfy `pred`.
+    pub fn diagnostics(
+        &mut self,
+        uri: &str,
+        what: &str,
+        pred: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let msg = self.wait_for(&format!("diagnostics for {uri}: {what}"), |m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri
+                && pred(m["params"]["diagnostics"].as_array().unwrap())
+        });
+        msg["params"]["diagnostics"].as_array().unwrap().clone()
+    }
+
+    /// Diagnostics published for a given version of a document.
     pub fn diagnostics_for_version(&mut self, uri: &str, version: i64) -> Vec<Value> {
         let msg = self.wait_for(&format!("diagnostics for {uri} version {version}"), |m| {
             m["method"] == "textDocument/publishDiagnostics"
@@ -205,17 +278,19 @@ impl Client {
         msg["params"]["diagnostics"].as_array().unwrap().clone()
     }
 
+    pub fn open(&mut self, uri: &str, language: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}}),
+        );
+    }
+
+    /// Opens a YAML document at a given version (a fresh open is linted at once; a change
+    /// waits for the debounce).
     pub fn open_version(&mut self, uri: &str, text: &str, version: i64) {
         self.notify(
             "textDocument/didOpen",
             json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": version, "text": text}}),
-        );
-    }
-
-    pub fn replace_all(&mut self, uri: &str, version: i64, text: &str) {
-        self.notify(
-            "textDocument/didChange",
-            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
         );
     }
 
@@ -226,25 +301,44 @@ impl Client {
         );
     }
 
-    /// The quick fixes offered anywhere in a document.
-    pub fn code_actions(&mut self, uri: &str, text: &str) -> Vec<Value> {
-        let (line, character) = position_of(text, text.len());
+    pub fn replace_all(&mut self, uri: &str, version: i64, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        );
+    }
+
+    pub fn code_actions(&mut self, uri: &str, range: &Value) -> Vec<Value> {
         let result = self.request(
             "textDocument/codeAction",
             json!({
                 "textDocument": {"uri": uri},
-                "range": {"start": {"line": 0, "character": 0}, "end": {"line": line, "character": character}},
+                "range": range,
                 "context": {"diagnostics": [], "only": ["quickfix"]}
             }),
         );
         result.as_array().cloned().unwrap_or_default()
     }
 
+    /// The quick fixes offered anywhere in a document.
+    pub fn code_actions_anywhere(&mut self, uri: &str, text: &str) -> Vec<Value> {
+        let (line, character) = position_of(text, text.len(), false);
+        self.code_actions(
+            uri,
+            &json!({"start": {"line": 0, "character": 0}, "end": {"line": line, "character": character}}),
+        )
+    }
+
+    /// Shuts the server down and checks that it exits cleanly.
     pub fn shutdown(mut self) {
         self.request("shutdown", Value::Null);
         self.notify("exit", Value::Null);
         let deadline = Instant::now() + TIMEOUT;
-        while self.child.try_wait().unwrap().is_none() {
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "exit status {status}");
+                return;
+            }
             if Instant::now() > deadline {
                 self.fail("the server did not exit after `exit`");
             }
@@ -273,8 +367,8 @@ pub fn file_uri(path: &Path) -> String {
     out
 }
 
-/// The byte offset of a UTF-16 protocol position.
-pub fn offset_of(text: &str, pos: &Value) -> usize {
+/// The byte offset of a protocol position in `text`.
+pub fn offset_of(text: &str, pos: &Value, utf8: bool) -> usize {
     let line = pos["line"].as_u64().unwrap() as usize;
     let col = pos["character"].as_u64().unwrap() as usize;
     let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
@@ -283,29 +377,34 @@ pub fn offset_of(text: &str, pos: &Value) -> usize {
         if units >= col || c == '\n' {
             return start + i;
         }
-        units += c.len_utf16();
+        units += if utf8 { c.len_utf8() } else { c.len_utf16() };
     }
     text.len()
 }
 
-/// The UTF-16 protocol position of a byte offset.
-pub fn position_of(text: &str, offset: usize) -> (u64, u64) {
+/// The protocol position of a byte offset.
+pub fn position_of(text: &str, offset: usize, utf8: bool) -> (u64, u64) {
     let before = &text[..offset];
     let line = before.matches('\n').count();
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = text[line_start..offset].encode_utf16().count();
+    let prefix = &text[line_start..offset];
+    let col = if utf8 {
+        prefix.len()
+    } else {
+        prefix.encode_utf16().count()
+    };
     (line as u64, col as u64)
 }
 
-/// Applies a code action's edits of `uri` to `text`, as an editor does.
+/// Applies a code action's edits for `uri` to `text`.
 pub fn apply(text: &str, action: &Value, uri: &str) -> String {
     let edits = action["edit"]["changes"][uri].as_array().unwrap();
     let mut spans: Vec<(usize, usize, String)> = edits
         .iter()
         .map(|e| {
             (
-                offset_of(text, &e["range"]["start"]),
-                offset_of(text, &e["range"]["end"]),
+                offset_of(text, &e["range"]["start"], false),
+                offset_of(text, &e["range"]["end"], false),
                 e["newText"].as_str().unwrap().to_string(),
             )
         })
