@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use crate::document::{BrokenDocument, Kind, ParsedFile};
 use crate::model::{Location, Object};
+use crate::tree::Str;
 
 /// The unit of objects applied together.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -160,7 +161,7 @@ pub struct Inventory {
     objects: HashMap<Kind, BTreeMap<Box<str>, ByName>>,
     coverage: HashMap<Kind, Coverage>,
     /// The (kind, namespace) scopes each bundle holds objects in (namespaces assumed left out).
-    held: HashMap<Bundle, HashSet<(Kind, String)>>,
+    held: HashMap<Bundle, HashSet<(Kind, Str)>>,
     /// Bundles that were not read whole: they vouch for nothing.
     partial: HashSet<Bundle>,
     broken: Vec<Broken>,
@@ -177,10 +178,10 @@ pub struct Inventory {
 #[derive(Clone, Debug, Default)]
 struct FileIndex {
     /// The identities each file's objects were added under.
-    identities: HashMap<Arc<str>, Vec<(Kind, String, String)>>,
+    identities: HashMap<Arc<str>, Vec<(Kind, Str, Str)>>,
     /// How many objects of a bundle are in each of its `held` scopes: a scope leaves `held`
     /// with its last object.
-    held: HashMap<(Bundle, Kind, String), usize>,
+    held: HashMap<(Bundle, Kind, Str), usize>,
 }
 
 impl FileIndex {
@@ -467,7 +468,7 @@ impl Inventory {
             && self
                 .held
                 .get(&bundle)
-                .is_some_and(|s| s.contains(&(kind, namespace.to_string())))
+                .is_some_and(|s| s.contains(&(kind, Str::from(namespace))))
     }
 
     /// Every object of a kind in a namespace, of every bundle.

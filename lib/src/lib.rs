@@ -41,7 +41,7 @@ pub use inventory::{Broken, Bundle, Coverage, Inventory, Lookup, Unresolved, Vie
 pub use linter::{Input, LintRun, Linter, Reread, Retain, Unit};
 pub use rule::{FixAvailability, ProviderFamily, Rule, RuleMeta, RuleMetadata, Severity};
 pub use source::{Fingerprint, LineCol, SourceFile};
-pub use tree::{Node, Span, Value};
+pub use tree::{Node, Span, Str, Value};
 pub use yaml::Budget;
 
 /// Where the rule pages live; each rule's page is `<base>/<CODE>.md`.

@@ -1404,7 +1404,7 @@ fn workload(eff: &mut Effective, settings: &Settings, inventory: Option<View<'_>
             let found = settings
                 .selector_labels
                 .iter()
-                .find_map(|l| labels.iter().find(|(k, _)| k == l).map(|(k, v)| (k.clone(), v.clone())));
+                .find_map(|l| labels.iter().find(|(k, _)| k == l).map(|(k, v)| (k.to_string(), v.to_string())));
             match found {
                 Some(sel) => eff.selector = sel,
                 None => out.note(
@@ -1488,8 +1488,8 @@ fn discover_ports(
             }
             let name = p
                 .name
-                .clone()
-                .unwrap_or_else(|| format!("tcp-{}-{i}", c.name));
+                .as_ref()
+                .map_or_else(|| format!("tcp-{}-{i}", c.name), |n| n.to_string());
             if name == s.port_name {
                 out.note(
                     NoteLevel::Blocker,

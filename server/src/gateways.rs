@@ -110,7 +110,7 @@ pub fn impacts(
             .iter()
             .filter(|h| !(mesh && is_cluster_internal(h, ns)))
             .filter(|h| serves(old, h, ns) && !serves(new, h, ns) && !by_others(h))
-            .cloned()
+            .map(|h| h.to_string())
             .collect();
         if !lost.is_empty() {
             out.push(Impact {

@@ -157,7 +157,7 @@ impl SharedInventory {
         match scope {
             None => inv.clear_kind(kind),
             Some(ns) => {
-                let names: Vec<String> =
+                let names: Vec<canarylint::Str> =
                     inv.in_namespace(kind, ns).map(|o| o.name.clone()).collect();
                 for n in names {
                     inv.remove(kind, ns, &n);

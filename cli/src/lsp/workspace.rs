@@ -154,10 +154,10 @@ impl Places {
         let mut o = o.clone();
         o.bundle = unit.bundle;
         if let Some(ns) = &unit.namespace {
-            o.namespace = ns.to_string();
+            o.namespace = canarylint::Str::from(&**ns);
             o.namespace_assumed = false;
         } else if o.namespace_assumed {
-            o.namespace.clone_from(&self.namespace);
+            o.namespace = canarylint::Str::from(self.namespace.as_str());
             o.namespace_assumed = self.assumed;
         }
         o
@@ -239,22 +239,22 @@ pub fn same_for_others(a: &Contribution, b: &Contribution) -> bool {
 
 /// An object with every byte span it carries zeroed (lines and columns kept).
 fn without_offsets(o: &Object) -> Object {
-    fn strip(l: &mut Option<Location>) {
+    fn strip(l: Option<&mut Location>) {
         if let Some(l) = l {
             l.span = Span::default();
         }
     }
     let mut o = o.clone();
-    strip(&mut o.origin);
+    strip(o.origin.as_mut());
     match &mut o.data {
         ObjectData::IstioGateway(g) => g
             .servers
             .iter_mut()
-            .for_each(|s| strip(&mut s.hosts_location)),
-        ObjectData::GatewayApiGateway(g) => strip(&mut g.listeners_location),
+            .for_each(|s| strip(s.hosts_location.as_deref_mut())),
+        ObjectData::GatewayApiGateway(g) => strip(g.listeners_location.as_deref_mut()),
         ObjectData::Workload(w) => {
-            strip(&mut w.selector_location);
-            strip(&mut w.ports_location);
+            strip(w.selector_location.as_deref_mut());
+            strip(w.ports_location.as_deref_mut());
         }
         // A location added to another kind's data is compared whole: more documents are
         // linted again than needed, none fewer.

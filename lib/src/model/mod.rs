@@ -9,7 +9,7 @@ mod objects;
 pub use canary::*;
 pub use objects::*;
 
-use crate::tree::{Node, Value};
+use crate::tree::{Node, Str, Value};
 
 /// A value read from the tree, with the node to point findings at.
 #[derive(Clone, Copy, Debug)]
@@ -101,18 +101,18 @@ pub fn map_list<'a>(node: &'a Node, key: &str) -> impl Iterator<Item = &'a Node>
 }
 
 /// `key: value` pairs of a string map (labels, matchLabels).
-pub fn string_map(node: Option<&Node>) -> Vec<(String, String)> {
+pub fn string_map(node: Option<&Node>) -> Vec<(Str, Str)> {
     node.map(|n| {
         n.entries()
             .iter()
             .filter_map(|e| {
                 let v = match &e.value.value {
-                    Value::Str(s) => s.to_string(),
-                    Value::Int(i) => i.to_string(),
-                    Value::Bool(b) => b.to_string(),
+                    Value::Str(s) => s.clone(),
+                    Value::Int(i) => Str::from(i.to_string()),
+                    Value::Bool(b) => Str::from(if *b { "true" } else { "false" }),
                     _ => return None,
                 };
-                Some((e.key.to_string(), v))
+                Some((e.key.clone(), v))
             })
             .collect()
     })

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::string_map;
 use crate::document::Kind;
 use crate::source::{LineCol, SourceFile};
-use crate::tree::{Node, Span, Value};
+use crate::tree::{Node, Span, Str, Value};
 
 /// Where something is in a file, ready to show without the file's text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,8 +32,8 @@ impl Location {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Object {
     pub kind: Kind,
-    pub namespace: String,
-    pub name: String,
+    pub namespace: Str,
+    pub name: Str,
     /// Where it was read from (files only; a cluster object has none).
     pub origin: Option<Location>,
     /// The unit it is applied with.
@@ -67,10 +67,10 @@ pub enum ObjectData {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteInfo {
     /// `metadata.ownerReferences[].kind`: Flagger's own routes name `Canary`.
-    pub owner_kinds: Vec<String>,
+    pub owner_kinds: Vec<Str>,
     /// The Services the routes send to (VirtualService destination hosts, HTTPRoute
     /// backendRef names): Flagger's own routes send to `<apex>-primary`.
-    pub destinations: Vec<String>,
+    pub destinations: Vec<Str>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -80,92 +80,92 @@ pub struct IstioGatewayInfo {
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayServer {
-    pub hosts: Vec<String>,
+    pub hosts: Vec<Str>,
     /// The `hosts` list of this server, for related locations.
-    pub hosts_location: Option<Location>,
+    pub hosts_location: Option<Box<Location>>,
     pub port: Option<i64>,
-    pub protocol: Option<String>,
+    pub protocol: Option<Str>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayApiInfo {
     /// Listener hostnames; `None` for a listener without one (it matches every host).
-    pub listeners: Vec<Option<String>>,
-    pub listeners_location: Option<Location>,
+    pub listeners: Vec<Option<Str>>,
+    pub listeners_location: Option<Box<Location>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkloadInfo {
-    pub match_labels: Vec<(String, String)>,
-    pub pod_labels: Vec<(String, String)>,
+    pub match_labels: Vec<(Str, Str)>,
+    pub pod_labels: Vec<(Str, Str)>,
     pub containers: Vec<ContainerInfo>,
-    pub selector_location: Option<Location>,
-    pub ports_location: Option<Location>,
+    pub selector_location: Option<Box<Location>>,
+    pub ports_location: Option<Box<Location>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerInfo {
-    pub name: String,
+    pub name: Str,
     pub ports: Vec<ContainerPort>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ContainerPort {
-    pub name: Option<String>,
+    pub name: Option<Str>,
     pub port: i64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceInfo {
     pub ports: Vec<ServicePortInfo>,
-    pub selector: Vec<(String, String)>,
-    pub labels: Vec<(String, String)>,
+    pub selector: Vec<(Str, Str)>,
+    pub labels: Vec<(Str, Str)>,
     /// Kinds of the `ownerReferences` (Flagger's own Services are owned by a Canary).
-    pub owner_kinds: Vec<String>,
+    pub owner_kinds: Vec<Str>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ServicePortInfo {
-    pub name: Option<String>,
+    pub name: Option<Str>,
     pub port: i64,
-    pub target_port: Option<String>,
+    pub target_port: Option<Str>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalerInfo {
-    pub target_api_version: Option<String>,
-    pub target_kind: Option<String>,
-    pub target_name: Option<String>,
+    pub target_api_version: Option<Str>,
+    pub target_kind: Option<Str>,
+    pub target_name: Option<Str>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PeerAuthenticationInfo {
-    pub mtls_mode: Option<String>,
+    pub mtls_mode: Option<Str>,
     pub has_selector: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CanaryInfo {
-    pub target_kind: Option<String>,
-    pub target_name: Option<String>,
+    pub target_kind: Option<Str>,
+    pub target_name: Option<Str>,
     /// `spec.provider` as written.
-    pub provider: Option<String>,
+    pub provider: Option<Str>,
     /// `spec.service.gateways` as written.
-    pub gateways: Vec<String>,
+    pub gateways: Vec<Str>,
     /// `spec.service.hosts`.
-    pub hosts: Vec<String>,
+    pub hosts: Vec<Str>,
 }
 
 /// Destination Service names of a VirtualService's `http`/`tcp`/`tls` routes, or of an
 /// HTTPRoute's `rules[].backendRefs`.
-fn route_destinations(kind: Kind, spec: Option<&Node>) -> Vec<String> {
+fn route_destinations(kind: Kind, spec: Option<&Node>) -> Vec<Str> {
     let Some(spec) = spec else {
         return Vec::new();
     };
     let mut out = Vec::new();
     let mut push = |n: Option<&Node>| {
         if let Some(s) = n.and_then(Node::as_str) {
-            out.push(s.to_string());
+            out.push(Str::from(s));
         }
     };
     if kind == Kind::VirtualService {
@@ -187,12 +187,12 @@ fn route_destinations(kind: Kind, spec: Option<&Node>) -> Vec<String> {
 }
 
 /// `metadata.ownerReferences[].kind`.
-fn owner_kinds(root: &Node) -> Vec<String> {
+fn owner_kinds(root: &Node) -> Vec<Str> {
     root.at(&["metadata", "ownerReferences"])
         .map(Node::items)
         .unwrap_or_default()
         .iter()
-        .filter_map(|o| o.get("kind").and_then(Node::as_str).map(str::to_string))
+        .filter_map(|o| o.get("kind").and_then(Node::as_str).map(Str::from))
         .collect::<Vec<_>>()
         .exact()
 }
@@ -221,9 +221,10 @@ impl Object {
     ) -> Option<Object> {
         let name = root
             .at(&["metadata", "name"])
-            .and_then(Node::as_str)?
-            .to_string();
+            .and_then(Node::as_str)
+            .map(Str::from)?;
         let loc = |span: Span| source.map(|s| Location::new(s, span));
+        let boxed = |span: Span| loc(span).map(Box::new);
         let spec = root.get("spec");
         let data = match kind {
             Kind::IstioGateway => ObjectData::IstioGateway(Box::new(IstioGatewayInfo {
@@ -239,15 +240,15 @@ impl Object {
                                 .map(Node::items)
                                 .unwrap_or_default()
                                 .iter()
-                                .filter_map(|h| h.as_str().map(str::to_string))
+                                .filter_map(|h| h.as_str().map(Str::from))
                                 .collect::<Vec<_>>()
                                 .exact(),
-                            hosts_location: hosts_node.and_then(|h| loc(h.span)),
+                            hosts_location: hosts_node.and_then(|h| boxed(h.span)),
                             port: srv.at(&["port", "number"]).and_then(Node::as_i64),
                             protocol: srv
                                 .at(&["port", "protocol"])
                                 .and_then(Node::as_str)
-                                .map(str::to_string),
+                                .map(Str::from),
                         }
                     })
                     .collect(),
@@ -259,9 +260,9 @@ impl Object {
                         .map(Node::items)
                         .unwrap_or_default()
                         .iter()
-                        .map(|l| l.get("hostname").and_then(Node::as_str).map(str::to_string))
+                        .map(|l| l.get("hostname").and_then(Node::as_str).map(Str::from))
                         .collect(),
-                    listeners_location: listeners.and_then(|l| loc(l.span)),
+                    listeners_location: listeners.and_then(|l| boxed(l.span)),
                 }))
             }
             Kind::Deployment | Kind::DaemonSet => {
@@ -276,8 +277,7 @@ impl Object {
                         name: c
                             .get("name")
                             .and_then(Node::as_str)
-                            .unwrap_or("")
-                            .to_string(),
+                            .map_or_else(Str::default, Str::from),
                         ports: c
                             .get("ports")
                             .map(Node::items)
@@ -285,7 +285,7 @@ impl Object {
                             .iter()
                             .filter_map(|p| {
                                 Some(ContainerPort {
-                                    name: p.get("name").and_then(Node::as_str).map(str::to_string),
+                                    name: p.get("name").and_then(Node::as_str).map(Str::from),
                                     port: p.get("containerPort").and_then(Node::as_i64)?,
                                 })
                             })
@@ -297,8 +297,8 @@ impl Object {
                     match_labels: string_map(selector).exact(),
                     pod_labels: string_map(pod.and_then(|p| p.at(&["metadata", "labels"]))).exact(),
                     containers,
-                    selector_location: selector.and_then(|s| loc(s.span)),
-                    ports_location: containers_node.and_then(|c| loc(c.span)),
+                    selector_location: selector.and_then(|s| boxed(s.span)),
+                    ports_location: containers_node.and_then(|c| boxed(c.span)),
                 }))
             }
             Kind::Service => ObjectData::Service(Box::new(ServiceInfo {
@@ -309,11 +309,11 @@ impl Object {
                     .iter()
                     .filter_map(|p| {
                         Some(ServicePortInfo {
-                            name: p.get("name").and_then(Node::as_str).map(str::to_string),
+                            name: p.get("name").and_then(Node::as_str).map(Str::from),
                             port: p.get("port").and_then(Node::as_i64)?,
                             target_port: p.get("targetPort").map(|t| match &t.value {
-                                Value::Str(s) => s.to_string(),
-                                _ => t.display(),
+                                Value::Str(s) => s.clone(),
+                                _ => Str::from(t.display()),
                             }),
                         })
                     })
@@ -329,13 +329,13 @@ impl Object {
                     target
                         .and_then(|t| t.get(k))
                         .and_then(Node::as_str)
-                        .map(str::to_string)
+                        .map(Str::from)
                 };
                 ObjectData::Scaler(Box::new(ScalerInfo {
                     target_api_version: s("apiVersion"),
                     // A ScaledObject's target defaults to a Deployment.
                     target_kind: s("kind")
-                        .or_else(|| (kind == Kind::ScaledObject).then(|| "Deployment".to_string())),
+                        .or_else(|| (kind == Kind::ScaledObject).then(|| Str::from("Deployment"))),
                     target_name: s("name"),
                 }))
             }
@@ -344,7 +344,7 @@ impl Object {
                     mtls_mode: spec
                         .and_then(|s| s.at(&["mtls", "mode"]))
                         .and_then(Node::as_str)
-                        .map(str::to_string),
+                        .map(Str::from),
                     has_selector: spec.and_then(|s| s.get("selector")).is_some(),
                 }))
             }
@@ -357,14 +357,14 @@ impl Object {
                 let s = |k: &str| {
                     t.and_then(|t| t.get(k))
                         .and_then(Node::as_str)
-                        .map(str::to_string)
+                        .map(Str::from)
                 };
-                let strings = |key: &str| -> Vec<String> {
+                let strings = |key: &str| -> Vec<Str> {
                     spec.and_then(|sp| sp.at(&["service", key]))
                         .map(Node::items)
                         .unwrap_or_default()
                         .iter()
-                        .filter_map(|n| n.as_str().map(str::to_string))
+                        .filter_map(|n| n.as_str().map(Str::from))
                         .collect::<Vec<_>>()
                         .exact()
                 };
@@ -374,7 +374,7 @@ impl Object {
                     provider: spec
                         .and_then(|sp| sp.get("provider"))
                         .and_then(Node::as_str)
-                        .map(str::to_string),
+                        .map(Str::from),
                     gateways: strings("gateways"),
                     hosts: strings("hosts"),
                 }))
@@ -383,7 +383,7 @@ impl Object {
         };
         Some(Object {
             kind,
-            namespace: namespace.to_string(),
+            namespace: Str::from(namespace),
             name,
             origin: loc(root.get("metadata").map_or(root.span, |m| {
                 m.entry("name").map_or(m.span, |e| e.value.span)

@@ -171,7 +171,7 @@ fn check(cx: &mut Cx<'_, '_>, r: &RefView<'_>, kind: Kind, consequence: &str) {
                 .inventory
                 .all(kind)
                 .filter(|o| o.name == name.value)
-                .map(|o| o.namespace.clone())
+                .map(|o| o.namespace.to_string())
                 .collect();
             let help = match (
                 did_you_mean(name.value, names.iter().copied()),

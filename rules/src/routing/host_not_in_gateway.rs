@@ -211,10 +211,14 @@ impl Rule for HostNotInGateway {
             for g in &gateways {
                 let loc = g
                     .as_istio_gateway()
-                    .and_then(|i| i.servers.iter().find_map(|s| s.hosts_location.clone()))
+                    .and_then(|i| {
+                        i.servers
+                            .iter()
+                            .find_map(|s| s.hosts_location.as_deref().cloned())
+                    })
                     .or_else(|| {
                         g.as_gateway_api()
-                            .and_then(|a| a.listeners_location.clone())
+                            .and_then(|a| a.listeners_location.as_deref().cloned())
                     })
                     .or_else(|| g.origin.clone());
                 r = r.related(loc, format!("hosts of gateway {}/{}", g.namespace, g.name));

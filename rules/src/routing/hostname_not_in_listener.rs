@@ -168,7 +168,7 @@ impl Rule for HostnameNotInListener {
             for g in &gateways {
                 let loc = g
                     .as_gateway_api()
-                    .and_then(|a| a.listeners_location.clone())
+                    .and_then(|a| a.listeners_location.as_deref().cloned())
                     .or_else(|| g.origin.clone());
                 r = r.related(
                     loc,

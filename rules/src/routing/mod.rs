@@ -82,13 +82,13 @@ pub fn offered_hosts(gw: &Object, vs_namespace: &str) -> Vec<String> {
                     Some(("*", host)) => out.push(host.to_string()),
                     Some((ns, host)) if ns == vs_namespace => out.push(host.to_string()),
                     Some(_) => {}
-                    None => out.push(h.clone()),
+                    None => out.push(h.to_string()),
                 }
             }
         }
     } else if let Some(g) = gw.as_gateway_api() {
         for l in &g.listeners {
-            out.push(l.clone().unwrap_or_else(|| "*".to_string()));
+            out.push(l.as_deref().unwrap_or("*").to_string());
         }
     }
     out

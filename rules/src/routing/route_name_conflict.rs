@@ -121,7 +121,7 @@ impl Rule for RouteNameConflict {
             r.owner_kinds.iter().any(|k| k == "Canary")
                 || r.destinations
                     .iter()
-                    .any(|d| d == &primary || d.starts_with(&format!("{primary}.")))
+                    .any(|d| *d == primary || d.starts_with(&format!("{primary}.")))
         }) {
             return;
         }

@@ -152,11 +152,11 @@ pub fn discovered_ports(
             }
             let name = p
                 .name
-                .clone()
-                .unwrap_or_else(|| format!("tcp-{}-{i}", c.name));
+                .as_ref()
+                .map_or_else(|| format!("tcp-{}-{i}", c.name), |n| n.to_string());
             // Later ports of the same name replace earlier ones (a map in Flagger).
             out.retain(|(n, _, _)| *n != name);
-            out.push((name, p.port, c.name.clone()));
+            out.push((name, p.port, c.name.to_string()));
         }
     }
     out
@@ -202,7 +202,7 @@ impl Rule for PortDiscoveryNameClash {
                 format!("portDiscovery adds container port \"{name}\" ({number}) of {container}: a second port {second}, so the Services are rejected"),
             )
             .help(help)
-            .related(info.ports_location.clone().or_else(|| workload.origin.clone()), format!("ports of {} {}", workload.kind.describe(), workload.name));
+            .related(info.ports_location.as_deref().cloned().or_else(|| workload.origin.clone()), format!("ports of {} {}", workload.kind.describe(), workload.name));
         }
     }
 }

@@ -128,7 +128,11 @@ impl Rule for SelectorLabelMissing {
             return;
         };
         let labels = &cx.settings.selector_labels;
-        if info.match_labels.iter().any(|(k, _)| labels.contains(k)) {
+        if info
+            .match_labels
+            .iter()
+            .any(|(k, _)| labels.iter().any(|l| l == k))
+        {
             return;
         }
         let Some(name_node) = canary.target_ref().and_then(|t| t.name()).map(|n| n.node) else {
@@ -153,7 +157,8 @@ impl Rule for SelectorLabelMissing {
         ))
         .related(
             info.selector_location
-                .clone()
+                .as_deref()
+                .cloned()
                 .or_else(|| workload.origin.clone()),
             format!("selector of {} {}", workload.kind.describe(), workload.name),
         );

@@ -1,3 +1,4 @@
+use canarylint::Str;
 use canarylint::model::{Object, ServiceInfo, WorkloadInfo};
 use canarylint::{At, Cx, Kind, Rule, declare_rule};
 
@@ -117,7 +118,7 @@ fn owned_by_flagger(s: &ServiceInfo) -> bool {
 }
 
 /// Whether every `key: value` of a selector is among the pod labels.
-fn selects(selector: &[(String, String)], pods: &WorkloadInfo) -> bool {
+fn selects(selector: &[(Str, Str)], pods: &WorkloadInfo) -> bool {
     selector.iter().all(|kv| pods.pod_labels.contains(kv))
 }
 

@@ -175,7 +175,9 @@ impl Rule for TargetPortNotExposed {
         let suggestion = match (field, only) {
             ("port", Some(p)) => format!(
                 "set service.targetPort to {} (keep port {} for clients)",
-                p.name.clone().unwrap_or_else(|| p.port.to_string()),
+                p.name
+                    .as_ref()
+                    .map_or_else(|| p.port.to_string(), |n| n.to_string()),
                 service.port().map_or_else(String::new, |p| num(p.value))
             ),
             _ => "point service.targetPort at a containerPort or port name of the pod template"
@@ -200,7 +202,8 @@ impl Rule for TargetPortNotExposed {
         .severity(severity)
         .related(
             info.ports_location
-                .clone()
+                .as_deref()
+                .cloned()
                 .or_else(|| workload.origin.clone()),
             format!(
                 "containers of {} {}",
