@@ -29,6 +29,11 @@ impl Location {
 }
 
 /// An object of the inventory.
+///
+/// Its strings are [`Str`]s, stored inline up to 24 bytes: most names, namespaces, labels and
+/// ports are that short, and a webhook's cache holds tens of thousands of objects. The
+/// locations of a kind's facts are boxed for the same reason: objects from a cluster or
+/// `--context` have none.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Object {
     pub kind: Kind,
