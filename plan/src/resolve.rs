@@ -1473,34 +1473,25 @@ fn discover_ports(
     // Flagger keeps these in a Go map: by name, the last one wins, in no particular order. We
     // sort by name so the plan is stable.
     let mut ports: BTreeMap<String, i64> = BTreeMap::new();
-    for c in &w.containers {
-        if c.name == "istio-proxy" || c.name == "envoy" {
+    for (name, p, _) in w.discovered_ports() {
+        let served = match &s.target_port {
+            J::Number(n) => n.as_i64() == Some(p.port),
+            J::String(name) => p.name.as_deref() == Some(name.as_str()),
+            _ => false,
+        };
+        if served {
             continue;
         }
-        for (i, p) in c.ports.iter().enumerate() {
-            let served = match &s.target_port {
-                J::Number(n) => n.as_i64() == Some(p.port),
-                J::String(name) => p.name.as_deref() == Some(name.as_str()),
-                _ => false,
-            };
-            if served {
-                continue;
-            }
-            let name = p
-                .name
-                .as_ref()
-                .map_or_else(|| format!("tcp-{}-{i}", c.name), |n| n.to_string());
-            if name == s.port_name {
-                out.note(
-                    NoteLevel::Blocker,
-                    format!(
-                        "portDiscovery adds container port `{name}` ({}), the same name as the main port: the API server rejects the Service (duplicate port name)",
-                        p.port
-                    ),
-                );
-            }
-            ports.insert(name, p.port);
+        if name == s.port_name {
+            out.note(
+                NoteLevel::Blocker,
+                format!(
+                    "portDiscovery adds container port `{name}` ({}), the same name as the main port: the API server rejects the Service (duplicate port name)",
+                    p.port
+                ),
+            );
         }
+        ports.insert(name, p.port);
     }
     ports.into_iter().collect()
 }

@@ -161,6 +161,28 @@ pub struct CanaryInfo {
     pub hosts: Vec<Str>,
 }
 
+impl WorkloadInfo {
+    /// The container ports Flagger's `portDiscovery` sees, with the name it gives each
+    /// (`tcp-<container>-<index>` for an unnamed one), and their containers. The mesh
+    /// sidecars' containers (`istio-proxy`, `envoy`) are not looked at.
+    pub fn discovered_ports(
+        &self,
+    ) -> impl Iterator<Item = (String, &ContainerPort, &ContainerInfo)> {
+        self.containers
+            .iter()
+            .filter(|c| c.name != "istio-proxy" && c.name != "envoy")
+            .flat_map(|c| {
+                c.ports.iter().enumerate().map(move |(i, p)| {
+                    let name = p
+                        .name
+                        .as_ref()
+                        .map_or_else(|| format!("tcp-{}-{i}", c.name), |n| n.to_string());
+                    (name, p, c)
+                })
+            })
+    }
+}
+
 /// Destination Service names of a VirtualService's `http`/`tcp`/`tls` routes, or of an
 /// HTTPRoute's `rules[].backendRefs`.
 fn route_destinations(kind: Kind, spec: Option<&Node>) -> Vec<Str> {

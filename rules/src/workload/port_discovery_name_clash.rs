@@ -136,28 +136,18 @@ pub fn discovered_ports(
     port: i64,
 ) -> Vec<(String, i64, String)> {
     let mut out: Vec<(String, i64, String)> = Vec::new();
-    for c in w
-        .containers
-        .iter()
-        .filter(|c| c.name != "istio-proxy" && c.name != "envoy")
-    {
-        for (i, p) in c.ports.iter().enumerate() {
-            let skip = match target {
-                None => p.port == port,
-                Some(PortRef::Number(n)) => p.port == n,
-                Some(PortRef::Name(n)) => p.name.as_deref() == Some(n),
-            };
-            if skip {
-                continue;
-            }
-            let name = p
-                .name
-                .as_ref()
-                .map_or_else(|| format!("tcp-{}-{i}", c.name), |n| n.to_string());
-            // Later ports of the same name replace earlier ones (a map in Flagger).
-            out.retain(|(n, _, _)| *n != name);
-            out.push((name, p.port, c.name.to_string()));
+    for (name, p, c) in w.discovered_ports() {
+        let skip = match target {
+            None => p.port == port,
+            Some(PortRef::Number(n)) => p.port == n,
+            Some(PortRef::Name(n)) => p.name.as_deref() == Some(n),
+        };
+        if skip {
+            continue;
         }
+        // Later ports of the same name replace earlier ones (a map in Flagger).
+        out.retain(|(n, _, _)| *n != name);
+        out.push((name, p.port, c.name.to_string()));
     }
     out
 }
